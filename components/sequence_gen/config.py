@@ -1,0 +1,175 @@
+"""Typed configuration of the ingestion: where the interactions are (`SourceConfig`) and the
+rules that turn them into sequence examples (`DataConfig`, defaults from the paper)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+TEXT_FORMATS = ("csv", "tsv", "delimited")
+FORMATS = (*TEXT_FORMATS, "parquet")
+TIME_TYPES = ("numeric", "iso8601")
+ID_TYPES = ("string", "int")
+
+
+class ConfigError(ValueError):
+    """A configuration the ingestion cannot run with; the message says what to change."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """The rules of SAIR_SPEC §7.
+
+    Attributes:
+      min_rating: an interaction is valid when its rating is >= this (the paper: non-negative).
+      max_len: keep the most recent `max_len` items of every sequence.
+      num_eval_negatives: negatives per validation / test user, sampled uniformly from items
+        the user never interacted with.
+      min_eval_interactions: users with fewer interactions go to training only.
+      seed: seeds the evaluation negatives (per user, independent of parallelism).
+      max_rejected_fraction: the run fails when more of the rows read are rejected.
+    """
+
+    min_rating: float = 0.0
+    max_len: int = 150
+    num_eval_negatives: int = 100
+    min_eval_interactions: int = 3
+    seed: int = 42
+    max_rejected_fraction: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.max_len < 1:
+            raise ConfigError(f"max_len must be >= 1, got {self.max_len}")
+        if self.num_eval_negatives < 1:
+            raise ConfigError(f"num_eval_negatives must be >= 1, got {self.num_eval_negatives}")
+        if self.min_eval_interactions < 3:
+            raise ConfigError(
+                "min_eval_interactions must be >= 3 (leave-one-out needs a training item, a "
+                f"validation item and a test item), got {self.min_eval_interactions}"
+            )
+        if not 0.0 <= self.max_rejected_fraction <= 1.0:
+            raise ConfigError(
+                f"max_rejected_fraction must be in [0, 1], got {self.max_rejected_fraction}"
+            )
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> DataConfig:
+        return _from_dict(cls, json.loads(text))
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemTable:
+    """An optional file mapping items to categories.
+
+    Attributes:
+      path: the file (a glob is not allowed: one file).
+      item_column: column name (with a header) or 0-based index of the item id.
+      category_column: column holding the categories, several separated by
+        `category_separator`; or None when `category_flags` is used.
+      category_flags: MovieLens-100K style one-hot columns: `{column index: category name}`,
+        the item has every category whose column holds "1".
+      missing_category: a cell value meaning "no category" (the item maps to `[UNK]`).
+    """
+
+    path: str
+    format: str = "csv"
+    delimiter: str | None = None
+    has_header: bool = True
+    quoted: bool = True
+    encoding: str = "utf-8"
+    item_column: str | int = "item_id"
+    category_column: str | int | None = "categories"
+    category_separator: str = "|"
+    category_flags: dict[int, str] | None = None
+    missing_category: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceConfig:
+    """Where the interactions are and how their columns map to SAIR's.
+
+    Columns are header names (with `has_header`) or 0-based indices. `time_column` holds a
+    timestamp or a position; ties keep the input order.
+
+    Attributes:
+      paths: one or more files (text may be gzip-compressed; any Beam filesystem path).
+      format: "csv", "tsv", "delimited" (with `delimiter`, which may be several characters,
+        e.g. "::") or "parquet".
+      quoted: parse text with CSV quoting rules (needed when fields hold the delimiter).
+      encoding: of text files; a row that does not decode is rejected and counted.
+      id_type: "int" rejects ids that are not integers; "string" takes any non-empty id.
+      time_type: "numeric" (seconds, or any number that orders) or "iso8601".
+      rating_column: optional; rows with a NaN rating or one below `min_rating` are rejected.
+      category_column: optional categories inside the interaction rows.
+      items: optional separate item → categories file.
+    """
+
+    paths: tuple[str, ...]
+    format: str = "csv"
+    delimiter: str | None = None
+    has_header: bool = True
+    quoted: bool = False
+    encoding: str = "utf-8"
+    user_column: str | int = "user_id"
+    item_column: str | int = "item_id"
+    time_column: str | int = "timestamp"
+    rating_column: str | int | None = None
+    category_column: str | int | None = None
+    category_separator: str = "|"
+    id_type: str = "string"
+    time_type: str = "numeric"
+    items: ItemTable | None = None
+    name: str = "csv"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.paths, str):
+            object.__setattr__(self, "paths", (self.paths,))
+        object.__setattr__(self, "paths", tuple(self.paths))
+        if not self.paths:
+            raise ConfigError("SourceConfig.paths is empty: give at least one input file")
+        if self.format not in FORMATS:
+            raise ConfigError(f"unknown format {self.format!r}; expected one of {FORMATS}")
+        if self.format == "delimited" and not self.delimiter:
+            raise ConfigError("format 'delimited' needs a delimiter, got none")
+        if self.id_type not in ID_TYPES:
+            raise ConfigError(f"unknown id_type {self.id_type!r}; expected one of {ID_TYPES}")
+        if self.time_type not in TIME_TYPES:
+            raise ConfigError(f"unknown time_type {self.time_type!r}; expected {TIME_TYPES}")
+
+    @property
+    def text_delimiter(self) -> str:
+        return text_delimiter(self.format, self.delimiter)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SourceConfig:
+        raw = json.loads(text)
+        if raw.get("items") is not None:
+            items = dict(raw["items"])
+            if items.get("category_flags") is not None:
+                items["category_flags"] = {int(k): v for k, v in items["category_flags"].items()}
+            raw["items"] = _from_dict(ItemTable, items)
+        raw["paths"] = tuple(raw["paths"])
+        return _from_dict(cls, raw)
+
+
+def text_delimiter(fmt: str, delimiter: str | None) -> str:
+    if delimiter:
+        return delimiter
+    if fmt == "tsv":
+        return "\t"
+    return ","
+
+
+def _from_dict(cls: type, raw: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} keys {unknown}; known: {sorted(names)}")
+    return cls(**raw)

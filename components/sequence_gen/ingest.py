@@ -1,0 +1,223 @@
+"""The ingestion as one Beam pipeline, shared by the TFX executor and `pipeline_runner.py ingest`.
+
+Outputs (directories may be any Beam filesystem path):
+  examples_dir/Split-{train,eval,test}/data_tfrecord-*.gz   tf.train.Example
+  schema_dir/schema.pbtxt                                   tensorflow_metadata Schema
+  vocabulary_dir/{items,categories}.tsv                     see vocabulary.py
+  report_dir/data_report.json                               see report.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from components.sequence_gen import fileio, sources, transforms
+from components.sequence_gen import report as report_lib
+from components.sequence_gen.config import DataConfig, SourceConfig
+from sair_keras import features
+
+SCHEMA_FILE = "schema.pbtxt"
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestOutputs:
+    examples_dir: str
+    schema_dir: str
+    vocabulary_dir: str
+    report_dir: str
+
+    @classmethod
+    def under(cls, root: str) -> IngestOutputs:
+        return cls(*(posixpath.join(root, d) for d in ("examples", "schema", "vocabulary", "")))
+
+    @property
+    def report_path(self) -> str:
+        return posixpath.join(self.report_dir, report_lib.REPORT_FILE)
+
+
+class _HistoryStatsFn(beam.CombineFn):
+    def __init__(self, max_len: int):
+        self._max_len = max_len
+
+    def create_accumulator(self) -> list[int]:
+        return [0, 0, 0, 0]  # users, actions, longer than max_len, max length
+
+    def add_input(self, acc: list[int], history: transforms.UserHistory) -> list[int]:
+        n = len(history.items)
+        acc[0] += 1
+        acc[1] += n
+        acc[2] += n > self._max_len
+        acc[3] = max(acc[3], n)
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = self.create_accumulator()
+        for a in accs:
+            out = [out[0] + a[0], out[1] + a[1], out[2] + a[2], max(out[3], a[3])]
+        return out
+
+    def extract_output(self, acc: list[int]) -> dict[str, int]:
+        return dict(
+            zip(("users", "actions", "longer_than_max_len", "max_length"), acc, strict=True)
+        )
+
+
+def _count_per_element(pcoll: beam.PCollection, label: str) -> beam.pvalue.AsList:
+    return beam.pvalue.AsList(pcoll | label >> beam.combiners.Count.PerElement())
+
+
+def build_pipeline(
+    p: beam.Pipeline,
+    source: SourceConfig,
+    config: DataConfig,
+    columns: list[sources.Columns],
+    outputs: IngestOutputs,
+    chunk_rows: int = 100_000,
+) -> None:
+    """Adds the whole ingestion to `p`."""
+    read = (
+        p
+        | "FileIndices" >> beam.Create(list(range(len(source.paths))))
+        | "Read" >> transforms.ReadInteractions(source, columns, config.min_rating, chunk_rows)
+    )
+    histories = read.interactions | "Histories" >> transforms.BuildUserHistories(source.paths)
+
+    item_categories = [read[transforms.ITEM_CATEGORIES]]
+    item_rejections = p | "NoItemFile" >> beam.Create([])
+    if source.items is not None:
+        table = source.items
+        item_rows = (
+            p
+            | "ItemFile" >> beam.Create([table])
+            | "ReadItemFile" >> beam.FlatMap(sources.iter_item_table, source.id_type)
+        )
+        item_categories.append(
+            item_rows
+            | "ItemCategories"
+            >> beam.Filter(lambda r: isinstance(r, tuple) and not isinstance(r, sources.Rejection))
+        )
+        item_rejections = item_rows | "ItemRejections" >> beam.Filter(
+            lambda r: isinstance(r, sources.Rejection)
+        )
+    all_categories = item_categories | "MergeCategorySources" >> beam.Flatten()
+    vocab = histories.histories | "Vocabulary" >> transforms.BuildVocabulary(all_categories)
+
+    split = histories.histories | "Split" >> transforms.SplitLeaveOneOut(
+        vocab, config.max_len, config.min_eval_interactions, config.num_eval_negatives
+    )
+    split_counts = {}
+    for name in features.SPLITS:
+        records = split[name]
+        if name != features.SPLIT_TRAIN:
+            records = records | f"Negatives{name}" >> transforms.SampleEvalNegatives(
+                vocab, config.num_eval_negatives, config.seed, name
+            )
+        _ = (
+            records
+            | f"ToExample{name}" >> beam.Map(transforms.to_tf_example)
+            | f"Write{name}"
+            >> beam.io.WriteToTFRecord(
+                posixpath.join(outputs.examples_dir, f"Split-{name}", "data_tfrecord"),
+                file_name_suffix=".gz",
+            )
+        )
+        split_counts[name] = beam.pvalue.AsSingleton(
+            records | f"Count{name}" >> beam.combiners.Count.Globally()
+        )
+
+    _ = vocab | "WriteVocabulary" >> beam.Map(lambda v: v.write(outputs.vocabulary_dir))
+
+    rejected = (read[transforms.REJECTED], histories[transforms.REJECTED]) | (
+        "AllRejections" >> beam.Flatten()
+    )
+
+    def make_report(_, **side: Any) -> dict[str, Any]:
+        return report_lib.build_report(
+            source_name=source.name,
+            split_counts={name: side[f"n_{name}"] for name in features.SPLITS},
+            max_len=config.max_len,
+            **{k: v for k, v in side.items() if not k.startswith("n_")},
+        )
+
+    _ = (
+        p
+        | "ReportSeed" >> beam.Create([None])
+        | "Report"
+        >> beam.Map(
+            make_report,
+            rows_read=beam.pvalue.AsSingleton(
+                read[transforms.ROWS_READ] | "RowsRead" >> beam.CombineGlobally(sum)
+            ),
+            rejected=_count_per_element(
+                rejected | "Reasons" >> beam.Map(lambda r: r.reason), "CountReasons"
+            ),
+            first_rejected=beam.pvalue.AsSingleton(
+                rejected | "FirstRejected" >> beam.combiners.Top.Smallest(5, key=lambda r: r.row_id)
+            ),
+            history_stats=beam.pvalue.AsSingleton(
+                histories.histories
+                | "HistoryStats" >> beam.CombineGlobally(_HistoryStatsFn(config.max_len))
+            ),
+            vocab=beam.pvalue.AsSingleton(vocab),
+            train_only=_count_per_element(split[transforms.TRAIN_ONLY], "CountTrainOnly"),
+            item_rows_rejected=_count_per_element(
+                item_rejections | "ItemReasons" >> beam.Map(lambda r: r.reason), "CountItemRej"
+            ),
+            **{f"n_{name}": count for name, count in split_counts.items()},
+        )
+        | "WriteReport" >> beam.Map(report_lib.write_report, outputs.report_path)
+    )
+
+
+def schema_text(num_eval_negatives: int) -> str:
+    """The Examples' schema (tensorflow_metadata text format)."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    schema = schema_pb2.Schema()
+
+    def add(name, ftype, min_fraction, min_count=None, max_count=None):
+        f = schema.feature.add(name=name, type=ftype)
+        f.presence.min_fraction = min_fraction
+        if min_count is not None:
+            f.value_count.min = min_count
+            f.value_count.max = max_count if max_count is not None else 0
+        return f
+
+    add(features.USER_ID, schema_pb2.BYTES, 1.0, 1, 1)
+    add(features.ITEM_SEQ, schema_pb2.INT, 1.0, 1)
+    # Only the eval and test splits carry a target and negatives.
+    add(features.TARGET, schema_pb2.INT, 0.0, 1, 1)
+    add(features.NEGATIVES, schema_pb2.INT, 0.0, num_eval_negatives, num_eval_negatives)
+    return text_format.MessageToString(schema)
+
+
+def run_ingestion(
+    source: SourceConfig,
+    config: DataConfig,
+    outputs: IngestOutputs,
+    make_pipeline: Callable[[], beam.Pipeline],
+    chunk_rows: int = 100_000,
+) -> dict[str, Any]:
+    """Checks the input, runs the Beam pipeline, writes the schema; returns the data report.
+
+    Raises `sources.InputError` (before any Beam work) or `report.IngestionError` (after).
+    """
+    columns = sources.preflight(source)
+    if source.items is not None and not FileSystems.exists(source.items.path):
+        raise sources.InputError(f"item file not found: {source.items.path}")
+    with make_pipeline() as p:
+        build_pipeline(p, source, config, columns, outputs, chunk_rows)
+    fileio.ensure_dir(outputs.schema_dir)
+    fileio.write_text(
+        posixpath.join(outputs.schema_dir, SCHEMA_FILE), schema_text(config.num_eval_negatives)
+    )
+    report = report_lib.read_report(outputs.report_path)
+    report_lib.check_report(report, config.max_rejected_fraction)
+    return report

@@ -1,0 +1,136 @@
+"""The data report: the paper's Table I statistics plus the accounting of every row read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from components.sequence_gen import fileio, sources
+from components.sequence_gen.vocabulary import Vocabulary
+
+REPORT_FILE = "data_report.json"
+
+REJECTION_REASONS = (
+    sources.INVALID_ENCODING,
+    sources.WRONG_FIELD_COUNT,
+    sources.MISSING_ID,
+    sources.NON_NUMERIC_ID,
+    sources.NON_NUMERIC_TIME,
+    sources.NON_NUMERIC_RATING,
+    sources.NAN_RATING,
+    sources.RATING_BELOW_MIN,
+    sources.DUPLICATE,
+)
+
+
+class IngestionError(RuntimeError):
+    """The input was read but fails a data rule (empty, too many rejected rows)."""
+
+
+def build_report(
+    *,
+    source_name: str,
+    rows_read: int,
+    rejected: Iterable[tuple[str, int]],
+    first_rejected: Iterable[sources.Rejection],
+    history_stats: Mapping[str, int],
+    vocab: Vocabulary,
+    split_counts: Mapping[str, int],
+    train_only: Iterable[tuple[str, int]],
+    item_rows_rejected: Iterable[tuple[str, int]],
+    max_len: int,
+) -> dict[str, Any]:
+    rows_rejected = dict.fromkeys(REJECTION_REASONS, 0)
+    rows_rejected.update(dict(rejected))
+    users, actions = history_stats["users"], history_stats["actions"]
+    items = vocab.num_items
+    density = actions / (users * items) if users and items else 0.0
+    return {
+        "source": source_name,
+        # The paper's Table I.
+        "users": users,
+        "items": items,
+        "actions": actions,
+        "categories": vocab.num_categories,
+        "avg_length": round(actions / users, 2) if users else 0.0,
+        "sparsity": round(100.0 * (1.0 - density), 2),  # percent, as in the paper
+        # Accounting: rows_read == rows_kept + sum(rows_rejected.values()).
+        "rows_read": rows_read,
+        "rows_kept": actions,
+        "rows_rejected": rows_rejected,
+        "first_rejected_rows": [
+            {"reason": r.reason, "location": r.location, "text": r.text} for r in first_rejected
+        ],
+        "examples": dict(split_counts),
+        "users_train_only": dict(train_only),
+        "items_without_category": vocab.items_without_category,
+        "max_len": max_len,
+        "sequences_truncated": history_stats["longer_than_max_len"],
+        "max_sequence_length": history_stats["max_length"],
+        "item_rows_rejected": dict(item_rows_rejected),
+    }
+
+
+def check_report(report: Mapping[str, Any], max_rejected_fraction: float) -> None:
+    """Raises IngestionError when the input is empty or too much of it was rejected."""
+    read = report["rows_read"]
+    rejected = sum(report["rows_rejected"].values())
+    first = "\n".join(
+        f"  {r['location']}: {r['reason']}: {r['text']!r}" for r in report["first_rejected_rows"]
+    )
+    if read == 0:
+        raise IngestionError(f"empty input: no data rows were read from {report['source']}")
+    if report["rows_kept"] == 0:
+        raise IngestionError(
+            f"every one of the {read} rows read was rejected ({_reasons(report)}); "
+            f"first bad rows:\n{first}"
+        )
+    if rejected / read > max_rejected_fraction:
+        raise IngestionError(
+            f"{rejected} of {read} rows rejected ({rejected / read:.1%} > max_rejected_fraction "
+            f"{max_rejected_fraction:.1%}; {_reasons(report)}); first bad rows:\n{first}"
+        )
+
+
+def _reasons(report: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in report["rows_rejected"].items() if v)
+
+
+def write_report(report: Mapping[str, Any], path: str) -> None:
+    fileio.write_text(path, json.dumps(report, indent=2))
+
+
+def read_report(path: str) -> dict[str, Any]:
+    return json.loads(fileio.read_text(path))
+
+
+def format_table(report: Mapping[str, Any]) -> str:
+    """The report as a readable two-column table."""
+    rows: list[tuple[str, str]] = [
+        ("source", str(report["source"])),
+        ("users", f"{report['users']:,}"),
+        ("items", f"{report['items']:,}"),
+        ("actions", f"{report['actions']:,}"),
+        ("categories", f"{report['categories']:,}"),
+        ("avg length", f"{report['avg_length']:.1f}"),
+        ("sparsity (%)", f"{report['sparsity']:.2f}"),
+        ("rows read", f"{report['rows_read']:,}"),
+        ("rows kept", f"{report['rows_kept']:,}"),
+    ]
+    for reason, n in report["rows_rejected"].items():
+        if n:
+            rows.append((f"rejected: {reason}", f"{n:,}"))
+    if not any(report["rows_rejected"].values()):
+        rows.append(("rows rejected", "0"))
+    for split, n in report["examples"].items():
+        rows.append((f"{split} examples", f"{n:,}"))
+    for reason, n in report["users_train_only"].items():
+        rows.append((f"train-only users: {reason}", f"{n:,}"))
+    rows.append(("items without category", f"{report['items_without_category']:,}"))
+    rows.append((f"sequences > max_len {report['max_len']}", f"{report['sequences_truncated']:,}"))
+    width = max(len(k) for k, _ in rows)
+    vwidth = max(len(v) for _, v in rows)
+    line = "-" * (width + vwidth + 3)
+    body = "\n".join(f"{k.ljust(width)}   {v.rjust(vwidth)}" for k, v in rows)
+    return f"{line}\n{body}\n{line}"

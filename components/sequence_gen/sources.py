@@ -1,0 +1,392 @@
+"""Reading interaction logs and item tables: row parsing, validation and preflight checks.
+
+Every row read ends up either kept or rejected with a reason; nothing is dropped silently.
+The functions here are plain Python so that the Beam transforms stay thin and testable.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import math
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from components.sequence_gen.config import ConfigError, ItemTable, SourceConfig, text_delimiter
+
+# Rejection reasons (keys of `rows_rejected` in the data report).
+INVALID_ENCODING = "invalid_encoding"
+WRONG_FIELD_COUNT = "wrong_field_count"
+MISSING_ID = "missing_id"
+NON_NUMERIC_ID = "non_numeric_id"
+NON_NUMERIC_TIME = "non_numeric_time"
+NON_NUMERIC_RATING = "non_numeric_rating"
+NAN_RATING = "nan_rating"
+RATING_BELOW_MIN = "rating_below_min"
+DUPLICATE = "duplicate"
+
+# Row ids order rows across files: file index in the high bits, line number in the low bits.
+_LINE_BITS = 40
+
+
+class InputError(ValueError):
+    """The input cannot be read as configured; the message names the file and the fix."""
+
+
+class Interaction(NamedTuple):
+    """One valid row. `row_id` orders ties (input order) and locates the row."""
+
+    time: float
+    row_id: int
+    item: str
+    rating: float
+
+
+class Rejection(NamedTuple):
+    reason: str
+    row_id: int
+    location: str
+    text: str
+
+
+class RowError(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def make_row_id(file_index: int, line_number: int) -> int:
+    return (file_index << _LINE_BITS) | line_number
+
+
+@dataclasses.dataclass(frozen=True)
+class Columns:
+    """Column indices resolved from a header or given as integers."""
+
+    user: int
+    item: int
+    time: int
+    rating: int | None
+    category: int | None
+    num_fields: int
+
+
+def _open(path: str):
+    return FileSystems.open(path, compression_type=CompressionTypes.AUTO)
+
+
+def _lines(path: str) -> Iterator[bytes]:
+    with _open(path) as f:
+        while True:
+            line = f.readline()
+            if not line:
+                return
+            yield line.rstrip(b"\r\n")
+
+
+def _split(text: str, delimiter: str, quoted: bool) -> list[str]:
+    if quoted:
+        return next(csv.reader([text], delimiter=delimiter))
+    return text.split(delimiter)
+
+
+def _index(column: str | int, header: list[str] | None, path: str, role: str) -> int:
+    if isinstance(column, int):
+        return column
+    if header is None:
+        raise ConfigError(
+            f"{role} column {column!r} is a name but {path} is read without a header; "
+            "give a 0-based column index or set has_header"
+        )
+    if column not in header:
+        raise InputError(
+            f"{path}: {role} column {column!r} is not in the header {header}; "
+            "check the column names and the delimiter"
+        )
+    return header.index(column)
+
+
+def resolve_columns(source: SourceConfig, header: list[str] | None, path: str) -> Columns:
+    def idx(col, role):
+        return None if col is None else _index(col, header, path, role)
+
+    cols = Columns(
+        user=idx(source.user_column, "user"),
+        item=idx(source.item_column, "item"),
+        time=idx(source.time_column, "time"),
+        rating=idx(source.rating_column, "rating"),
+        category=idx(source.category_column, "category"),
+        num_fields=len(header) if header is not None else 0,
+    )
+    used = [
+        c for c in (cols.user, cols.item, cols.time, cols.rating, cols.category) if c is not None
+    ]
+    need = max(used) + 1
+    if header is None:
+        cols = dataclasses.replace(cols, num_fields=need)
+    return cols
+
+
+def preflight(source: SourceConfig) -> list[Columns]:
+    """Checks every input file before the pipeline starts; returns their resolved columns.
+
+    Raises `InputError` with a readable message for a missing file, an empty file, a header
+    without the configured columns or a first row whose field count shows a wrong delimiter.
+    """
+    resolved = []
+    for path in source.paths:
+        if not FileSystems.exists(path):
+            raise InputError(f"input file not found: {path}")
+        if source.format == "parquet":
+            resolved.append(_preflight_parquet(source, path))
+            continue
+        delimiter = source.text_delimiter
+        lines = _lines(path)
+        header = None
+        first = next(lines, None)
+        if source.has_header:
+            if first is None:
+                raise InputError(f"empty input: {path} has no header and no rows")
+            header = [
+                h.strip()
+                for h in _split(_decode(first, source.encoding, path), delimiter, source.quoted)
+            ]
+            first = next(lines, None)
+        while first is not None and not first.strip():
+            first = next(lines, None)
+        if first is None:
+            raise InputError(f"empty input: {path} has no data rows")
+        cols = resolve_columns(source, header, path)
+        fields = _split(first.decode(source.encoding, errors="replace"), delimiter, source.quoted)
+        expected = cols.num_fields
+        if len(fields) < expected or (header is not None and len(fields) != expected):
+            raise InputError(
+                f"{path}: the first row has {len(fields)} field(s) split on {delimiter!r} but "
+                f"{expected} are expected; wrong delimiter or columns? First row: "
+                f"{first[:200]!r}"
+            )
+        resolved.append(cols)
+    return resolved
+
+
+def _decode(raw: bytes, encoding: str, path: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: the header is not valid {encoding}: {raw[:200]!r}") from e
+
+
+def _preflight_parquet(source: SourceConfig, path: str) -> Columns:
+    import pyarrow.parquet as pq
+
+    with _open(path) as f:
+        pf = pq.ParquetFile(f)
+        header = pf.schema_arrow.names
+        if pf.metadata.num_rows == 0:
+            raise InputError(f"empty input: {path} has no rows")
+    return resolve_columns(source, list(header), path)
+
+
+def parse_id(value, id_type: str) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise RowError(MISSING_ID)
+    if id_type == "int":
+        try:
+            return str(int(text))
+        except ValueError:
+            raise RowError(NON_NUMERIC_ID) from None
+    return text
+
+
+def parse_time(value, time_type: str) -> float:
+    if isinstance(value, datetime.datetime):
+        return _epoch(value)
+    text = "" if value is None else str(value).strip()
+    try:
+        if time_type == "iso8601":
+            return _epoch(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")))
+        t = float(text)
+    except ValueError:
+        raise RowError(NON_NUMERIC_TIME) from None
+    if not math.isfinite(t):
+        raise RowError(NON_NUMERIC_TIME)
+    return t
+
+
+def _epoch(value: datetime.datetime) -> float:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.timestamp()
+
+
+def parse_rating(value, min_rating: float) -> float:
+    text = "" if value is None else str(value).strip()
+    try:
+        r = float(text)
+    except ValueError:
+        # An empty rating cell is a missing (NaN) rating, not a malformed one.
+        raise RowError(NAN_RATING if not text else NON_NUMERIC_RATING) from None
+    if math.isnan(r):
+        raise RowError(NAN_RATING)
+    if r < min_rating:
+        raise RowError(RATING_BELOW_MIN)
+    return r
+
+
+def parse_interaction(
+    fields: list, cols: Columns, source: SourceConfig, min_rating: float, row_id: int
+) -> tuple[str, Interaction, list[str]]:
+    """One row's fields → (user, Interaction, inline categories); raises RowError."""
+    if cols.num_fields and len(fields) != cols.num_fields:
+        raise RowError(WRONG_FIELD_COUNT)
+    user = parse_id(fields[cols.user], source.id_type)
+    item = parse_id(fields[cols.item], source.id_type)
+    time = parse_time(fields[cols.time], source.time_type)
+    rating = math.nan
+    if cols.rating is not None:
+        rating = parse_rating(fields[cols.rating], min_rating)
+    categories: list[str] = []
+    if cols.category is not None:
+        categories = split_categories(fields[cols.category], source.category_separator)
+    return user, Interaction(time, row_id, item, rating), categories
+
+
+def split_categories(value, separator: str) -> list[str]:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return []
+    return [c.strip() for c in text.split(separator) if c.strip()]
+
+
+class ParsedRow(NamedTuple):
+    user: str | None
+    interaction: Interaction | None
+    categories: list[str]
+    rejection: Rejection | None
+
+
+def iter_interactions(
+    source: SourceConfig, file_index: int, cols: Columns, min_rating: float
+) -> Iterator[ParsedRow]:
+    """Every data row of one input file, parsed or rejected."""
+    path = source.paths[file_index]
+    if source.format == "parquet":
+        yield from _iter_parquet(source, file_index, cols, min_rating)
+        return
+    delimiter = source.text_delimiter
+    for line_number, raw in enumerate(_lines(path), start=1):
+        if source.has_header and line_number == 1:
+            continue
+        row_id = make_row_id(file_index, line_number)
+        try:
+            try:
+                text = raw.decode(source.encoding)
+            except UnicodeDecodeError:
+                raise RowError(INVALID_ENCODING) from None
+            fields = _split(text, delimiter, source.quoted)
+            if len(fields) < cols.num_fields:
+                raise RowError(WRONG_FIELD_COUNT)
+            user, interaction, cats = parse_interaction(fields, cols, source, min_rating, row_id)
+            yield ParsedRow(user, interaction, cats, None)
+        except (RowError, csv.Error) as e:
+            reason = e.reason if isinstance(e, RowError) else WRONG_FIELD_COUNT
+            text = raw[:200].decode(source.encoding, errors="replace")
+            yield ParsedRow(
+                None, None, [], Rejection(reason, row_id, f"{path}:{line_number}", text)
+            )
+
+
+def _iter_parquet(
+    source: SourceConfig, file_index: int, cols: Columns, min_rating: float
+) -> Iterator[ParsedRow]:
+    import pyarrow.parquet as pq
+
+    path = source.paths[file_index]
+    line_number = 0
+    with _open(path) as f:
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=65536):
+            columns = [c.to_pylist() for c in batch.columns]
+            parquet_cols = dataclasses.replace(cols, num_fields=0)
+            for values in zip(*columns, strict=True):
+                line_number += 1
+                row_id = make_row_id(file_index, line_number)
+                fields = list(values)
+                try:
+                    user, interaction, cats = parse_interaction(
+                        fields, parquet_cols, source, min_rating, row_id
+                    )
+                    yield ParsedRow(user, interaction, cats, None)
+                except RowError as e:
+                    yield ParsedRow(
+                        None,
+                        None,
+                        [],
+                        Rejection(
+                            e.reason, row_id, f"{path}:row {line_number}", repr(values)[:200]
+                        ),
+                    )
+
+
+def iter_item_table(
+    table: ItemTable, id_type: str = "string"
+) -> Iterator[tuple[str, list[str]] | Rejection]:
+    """(item id, categories) for every row of an item file, or a Rejection."""
+    if not FileSystems.exists(table.path):
+        raise InputError(f"item file not found: {table.path}")
+    delimiter = text_delimiter(table.format, table.delimiter)
+    header = None
+    item_col = cat_col = None
+    for line_number, raw in enumerate(_lines(table.path), start=1):
+        row_id = make_row_id(0, line_number)
+        try:
+            text = raw.decode(table.encoding)
+        except UnicodeDecodeError:
+            yield Rejection(
+                INVALID_ENCODING, row_id, f"{table.path}:{line_number}", repr(raw[:200])
+            )
+            continue
+        fields = _split(text, delimiter, table.quoted)
+        if table.has_header and header is None:
+            header = [h.strip() for h in fields]
+            item_col = _index(table.item_column, header, table.path, "item")
+            if table.category_column is not None:
+                cat_col = _index(table.category_column, header, table.path, "category")
+            continue
+        if item_col is None:
+            item_col = _index(table.item_column, None, table.path, "item")
+            if table.category_column is not None:
+                cat_col = _index(table.category_column, None, table.path, "category")
+        if not text.strip():
+            continue
+        needed = (
+            max(
+                [item_col]
+                + ([cat_col] if cat_col is not None else [])
+                + list((table.category_flags or {}).keys())
+            )
+            + 1
+        )
+        if len(fields) < needed:
+            yield Rejection(WRONG_FIELD_COUNT, row_id, f"{table.path}:{line_number}", text[:200])
+            continue
+        try:
+            item = parse_id(fields[item_col], id_type)
+        except RowError as e:
+            yield Rejection(e.reason, row_id, f"{table.path}:{line_number}", text[:200])
+            continue
+        if table.category_flags:
+            cats = [
+                name
+                for col, name in sorted(table.category_flags.items())
+                if fields[col].strip() == "1"
+            ]
+        elif cat_col is not None and fields[cat_col].strip() != table.missing_category:
+            cats = split_categories(fields[cat_col], table.category_separator)
+        else:
+            cats = []
+        yield item, cats

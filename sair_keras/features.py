@@ -1,0 +1,30 @@
+"""The data contract between ingestion, the Trainer, the Evaluator and serving.
+
+Examples carry internal item indices only (int64). Index 0 is padding, 1 is `[UNK]`; real
+items start at `FIRST_ITEM_INDEX`. The same reserved indices apply to categories.
+
+- train examples: `user_id`, `item_seq` (the user's training prefix, most recent `max_len`).
+- eval / test examples: `user_id`, `item_seq` (history before the held-out item, most recent
+  `max_len`), `target` (the held-out item) and `negatives` (`num_eval_negatives` items the
+  user never interacted with, sampled uniformly with a fixed seed).
+"""
+
+USER_ID = "user_id"
+ITEM_SEQ = "item_seq"
+TARGET = "target"
+NEGATIVES = "negatives"
+
+PAD_INDEX = 0
+UNK_INDEX = 1
+FIRST_ITEM_INDEX = 2
+PAD_TOKEN = "[PAD]"
+UNK_TOKEN = "[UNK]"
+
+SPLIT_TRAIN = "train"
+SPLIT_EVAL = "eval"
+SPLIT_TEST = "test"
+SPLITS = (SPLIT_TRAIN, SPLIT_EVAL, SPLIT_TEST)
+
+# File names inside the vocabulary artifact.
+ITEM_VOCAB_FILE = "items.tsv"
+CATEGORY_VOCAB_FILE = "categories.tsv"
