@@ -1,0 +1,216 @@
+"""The whole ingestion on small inputs: nothing lost, outputs readable, bad input explained."""
+
+import gzip
+import json
+
+import pytest
+import tensorflow as tf
+
+import apache_beam as beam
+from components.sequence_gen import ingest, report, sources
+from components.sequence_gen.config import DataConfig, ItemTable, SourceConfig
+from components.sequence_gen.vocabulary import Vocabulary
+from sair_keras import features
+
+GOOD_ROWS = [
+    # user, item, time, rating
+    (1, 10, 1, 5),
+    (1, 11, 2, 4),
+    (1, 12, 3, 3),
+    (1, 13, 4, 5),
+    (2, 11, 7, 2),
+    (2, 10, 5, 1),  # out of order: goes first
+    (2, 14, 6, 0),
+    (3, 10, 9, 4),  # 2 interactions: training only
+    (3, 15, 8, 4),
+    (4, 12, 1, 4),
+    (4, 16, 1, 5),  # tie with the row above: input order kept
+    (4, 17, 2, 5),
+    (4, 18, 3, 5),
+]
+BAD_ROWS = [
+    "1,10,1,5",  # exact duplicate of the first row
+    "2,19,8,-1",  # rating below 0
+    "2,19,8,",  # NaN rating
+    "abc,19,8,3",  # non-numeric id
+    "2,19,soon,3",  # non-numeric time
+    "2;19;8;3",  # wrong delimiter in one row
+]
+
+
+def _beam():
+    return beam.Pipeline(options=beam.options.pipeline_options.PipelineOptions([]))
+
+
+def _write_log(path, rows, bad=()):
+    lines = ["user_id,item_id,timestamp,rating"] + [",".join(map(str, r)) for r in rows]
+    lines[3:3] = list(bad)
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _read_split(examples_dir, split):
+    files = tf.io.gfile.glob(f"{examples_dir}/Split-{split}/*.gz")
+    out = {}
+    for rec in tf.data.TFRecordDataset(files, compression_type="GZIP"):
+        ex = tf.train.Example.FromString(rec.numpy())
+        f = ex.features.feature
+        user = f[features.USER_ID].bytes_list.value[0].decode()
+        out[user] = {
+            "item_seq": list(f[features.ITEM_SEQ].int64_list.value),
+            "target": list(f[features.TARGET].int64_list.value),
+            "negatives": list(f[features.NEGATIVES].int64_list.value),
+        }
+    return out
+
+
+def _run(tmp_path, source, config):
+    outputs = ingest.IngestOutputs.under(str(tmp_path / "out"))
+    result = ingest.run_ingestion(source, config, outputs, _beam, chunk_rows=3)
+    return result, outputs
+
+
+def test_nothing_is_lost_on_input_with_planted_bad_rows(tmp_path):
+    items = tmp_path / "items.csv"
+    items.write_text("item_id,categories\n10,Drama|Comedy\n11,Drama\n12,\n99,War\n")
+    source = SourceConfig(
+        paths=(_write_log(tmp_path / "log.csv", GOOD_ROWS, BAD_ROWS),),
+        rating_column="rating",
+        id_type="int",
+        items=ItemTable(path=str(items)),
+    )
+    config = DataConfig(num_eval_negatives=2, max_rejected_fraction=0.5)
+    result, outputs = _run(tmp_path, source, config)
+
+    assert result["rows_read"] == len(GOOD_ROWS) + len(BAD_ROWS)
+    assert result["rows_kept"] == len(GOOD_ROWS)
+    assert result["rows_read"] == result["rows_kept"] + sum(result["rows_rejected"].values())
+    assert {k: v for k, v in result["rows_rejected"].items() if v} == {
+        sources.DUPLICATE: 1,
+        sources.RATING_BELOW_MIN: 1,
+        sources.NAN_RATING: 1,
+        sources.NON_NUMERIC_ID: 1,
+        sources.NON_NUMERIC_TIME: 1,
+        sources.WRONG_FIELD_COUNT: 1,
+    }
+    assert (result["users"], result["items"], result["actions"]) == (4, 9, 13)
+    assert result["categories"] == 2  # Drama, Comedy: War's item 99 never occurs
+    assert result["users_train_only"] == {"fewer_than_min_interactions": 1}
+    assert result["examples"] == {"train": 4, "eval": 3, "test": 3}
+    assert result["items_without_category"] == 7  # 12 has an empty cell; 13-18 are absent
+    assert json.loads((tmp_path / "out" / report.REPORT_FILE).read_text()) == result
+
+    vocab = Vocabulary.read(outputs.vocabulary_dir)
+    raw = dict(enumerate(vocab.items, start=features.FIRST_ITEM_INDEX))
+    train = _read_split(outputs.examples_dir, "train")
+    val = _read_split(outputs.examples_dir, "eval")
+    test = _read_split(outputs.examples_dir, "test")
+
+    # Every kept interaction is in exactly one user's sequence, in time order.
+    expected = {
+        "1": ["10", "11", "12", "13"],
+        "2": ["10", "14", "11"],
+        "3": ["15", "10"],
+        "4": ["12", "16", "17", "18"],
+    }
+    rebuilt = {}
+    for user, ex in train.items():
+        rebuilt[user] = [raw[i] for i in ex["item_seq"]]
+        if user in val:
+            rebuilt[user] += [raw[val[user]["target"][0]], raw[test[user]["target"][0]]]
+            assert val[user]["item_seq"] == ex["item_seq"]
+            assert test[user]["item_seq"] == ex["item_seq"] + val[user]["target"]
+    assert rebuilt == expected
+    for split in (val, test):
+        for user, ex in split.items():
+            assert len(ex["negatives"]) == 2
+            assert not {raw[i] for i in ex["negatives"]} & set(expected[user])
+
+    # The negatives are a function of the seed: a second run gives the same candidates.
+    _, again = _run(tmp_path / "again", source, config)
+    assert _read_split(again.examples_dir, "test") == test
+
+
+def test_truncation_keeps_the_most_recent_items(tmp_path):
+    # User 2 brings items user 1 never saw, so user 1 has negatives to draw from.
+    rows = [(1, item, item, 5) for item in range(10, 20)] + [(2, 30, 1, 5), (2, 31, 2, 5)]
+    source = SourceConfig(paths=(_write_log(tmp_path / "log.csv", rows),), id_type="int")
+    result, outputs = _run(tmp_path, source, DataConfig(max_len=3, num_eval_negatives=1))
+    vocab = Vocabulary.read(outputs.vocabulary_dir)
+    raw = dict(enumerate(vocab.items, start=features.FIRST_ITEM_INDEX))
+    test = _read_split(outputs.examples_dir, "test")["1"]
+    assert [raw[i] for i in test["item_seq"]] == ["16", "17", "18"]
+    assert [raw[i] for i in test["target"]] == ["19"]
+    train = _read_split(outputs.examples_dir, "train")["1"]
+    assert [raw[i] for i in train["item_seq"]] == ["15", "16", "17"]
+    assert result["sequences_truncated"] == 1
+
+
+def test_gzip_and_latin1_inputs_are_read(tmp_path):
+    log = tmp_path / "log.tsv.gz"
+    with gzip.open(log, "wt") as f:
+        f.write("7\t1\t5\t100\n7\t2\t4\t101\n7\t3\t4\t102\n")
+    items = tmp_path / "items.dat"
+    items.write_bytes("1::Amélie (2001)::Comedy|Romance\n2::Café::Drama\n".encode("latin-1"))
+    source = SourceConfig(
+        paths=(str(log),),
+        format="tsv",
+        has_header=False,
+        user_column=0,
+        item_column=1,
+        rating_column=2,
+        time_column=3,
+        items=ItemTable(
+            path=str(items),
+            format="delimited",
+            delimiter="::",
+            has_header=False,
+            quoted=False,
+            encoding="latin-1",
+            item_column=0,
+            category_column=2,
+        ),
+    )
+    result, _ = _run(tmp_path, source, DataConfig(num_eval_negatives=0 + 1, max_len=5))
+    assert (result["users"], result["actions"], result["categories"]) == (1, 3, 3)
+    assert result["items_without_category"] == 1
+
+
+def test_too_many_rejected_rows_fail_with_the_first_bad_rows(tmp_path):
+    path = _write_log(tmp_path / "log.csv", GOOD_ROWS[:3], ["1,x,1,1", "1,y,2,1"])
+    source = SourceConfig(paths=(path,), id_type="int")
+    with pytest.raises(report.IngestionError) as err:
+        _run(tmp_path, source, DataConfig(max_rejected_fraction=0.2, num_eval_negatives=1))
+    message = str(err.value)
+    assert "2 of 5 rows rejected" in message
+    assert f"{path}:4: non_numeric_id: '1,x,1,1'" in message
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (None, "input file not found"),
+        ("", "empty input"),
+        ("user_id,item_id,timestamp\n", "has no data rows"),
+        ("user_id;item_id;timestamp\n1;2;3\n", "column 'user_id' is not in the header"),
+        ("user,item_id,timestamp\n1,2,3\n", "column 'user_id' is not in the header"),
+        ("user_id,item_id,timestamp\n1;2;3\n", "wrong delimiter or columns"),
+    ],
+)
+def test_bad_input_is_explained_before_beam_runs(tmp_path, content, match):
+    path = tmp_path / "log.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(sources.InputError, match=match):
+        _run(tmp_path, SourceConfig(paths=(str(path),)), DataConfig())
+
+
+def test_headerless_wrong_delimiter_is_explained(tmp_path):
+    path = tmp_path / "u.data"
+    path.write_text("1,2,3,4\n")
+    source = SourceConfig(
+        paths=(str(path),), format="tsv", has_header=False, user_column=0, item_column=1,
+        time_column=3,
+    )
+    with pytest.raises(sources.InputError, match=r"1 field\(s\) split on '\\t'"):
+        _run(tmp_path, source, DataConfig())

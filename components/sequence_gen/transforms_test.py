@@ -1,0 +1,214 @@
+"""Each ingestion transform in a TestPipeline, against expectations computed by hand."""
+
+import numpy as np
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+import apache_beam as beam
+from components.sequence_gen import sources, transforms
+from components.sequence_gen.config import SourceConfig
+from components.sequence_gen.transforms import EvalSequence, HeldOut, UserChunk, UserHistory
+from components.sequence_gen.vocabulary import Vocabulary
+from sair_keras import features
+
+
+def _write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return str(path)
+
+
+def _source(path, **kw):
+    kw.setdefault("rating_column", "rating")
+    return SourceConfig(paths=(path,), format="csv", id_type="int", **kw)
+
+
+def test_read_interactions_filters_and_counts_every_row(tmp_path):
+    path = _write(
+        tmp_path,
+        "log.csv",
+        b"user_id,item_id,timestamp,rating\n"
+        b"1,10,100,4\n"  # kept
+        b"1,11,90,-1\n"  # rating below 0
+        b"2,10,50,\n"  # missing (NaN) rating
+        b"2,10,50,nan\n"  # NaN rating
+        b"x,10,50,3\n"  # non-numeric id
+        b"2,12,yesterday,3\n"  # non-numeric time
+        b"2,12\n"  # wrong field count
+        b"2,\xe9,50,3\n"  # not UTF-8
+        b"2,13,60,0\n",  # kept: 0 is a valid (non-negative) rating
+    )
+    source = _source(path)
+    columns = sources.preflight(source)
+    with TestPipeline() as p:
+        out = p | beam.Create([0]) | transforms.ReadInteractions(source, columns, 0.0, 4)
+        kept = out.interactions | beam.FlatMap(
+            lambda kv: [(kv[0], i, t) for i, t in zip(kv[1].items, kv[1].times, strict=True)]
+        )
+        assert_that(kept, equal_to([("1", "10", 100.0), ("2", "13", 60.0)]), label="kept")
+        reasons = out[transforms.REJECTED] | beam.Map(lambda r: (r.reason, r.location))
+        assert_that(
+            reasons,
+            equal_to(
+                [
+                    (sources.RATING_BELOW_MIN, f"{path}:3"),
+                    (sources.NAN_RATING, f"{path}:4"),
+                    (sources.NAN_RATING, f"{path}:5"),
+                    (sources.NON_NUMERIC_ID, f"{path}:6"),
+                    (sources.NON_NUMERIC_TIME, f"{path}:7"),
+                    (sources.WRONG_FIELD_COUNT, f"{path}:8"),
+                    (sources.INVALID_ENCODING, f"{path}:9"),
+                ]
+            ),
+            label="rejected",
+        )
+        total = out[transforms.ROWS_READ] | beam.CombineGlobally(sum)
+        assert_that(total, equal_to([9]), label="read")
+
+
+def test_histories_order_by_time_then_input_order_and_drop_duplicates():
+    chunks = [
+        # Two chunks of the same user: times 5, 1, 5 (tie), 3, and an exact duplicate.
+        ("u", UserChunk([5.0, 1.0], [10, 11], ["a", "b"])),
+        ("u", UserChunk([5.0, 3.0, 1.0], [12, 13, 14], ["c", "d", "b"])),
+        ("v", UserChunk([2.0], [20], ["a"])),
+    ]
+    with TestPipeline() as p:
+        out = p | beam.Create(chunks) | transforms.BuildUserHistories(("f.csv",))
+        assert_that(
+            out.histories | beam.Map(tuple),
+            equal_to([("u", ["b", "d", "a", "c"]), ("v", ["a"])]),
+            label="histories",
+        )
+        assert_that(
+            out[transforms.REJECTED] | beam.Map(lambda r: (r.reason, r.row_id, r.location)),
+            equal_to([(sources.DUPLICATE, 14, "f.csv:14")]),
+            label="duplicates",
+        )
+
+
+def test_vocabulary_orders_by_count_and_keeps_every_category():
+    histories = [UserHistory("u", ["a", "b", "b"]), UserHistory("v", ["c", "b", "a"])]
+    cats = [("a", ("Drama", "Comedy")), ("b", ("Drama",)), ("a", ("Comedy", "War"))]
+    with TestPipeline() as p:
+        vocab = p | "H" >> beam.Create(histories) | transforms.BuildVocabulary(
+            p | "C" >> beam.Create(cats)
+        )
+        expected = Vocabulary(
+            items=("b", "a", "c"),
+            item_counts=(3, 2, 1),
+            categories=("Comedy", "Drama", "War"),
+            # Comedy=2, Drama=3, War=4; c has none → [UNK].
+            item_categories=((3,), (3, 2, 4), (features.UNK_INDEX,)),
+        )
+        assert_that(vocab, equal_to([expected]))
+
+
+@pytest.mark.parametrize(
+    "items, max_len, expected",
+    [
+        ([2, 3, 4, 5, 6], 10, ([2, 3, 4], ([2, 3, 4], 5), ([2, 3, 4, 5], 6))),
+        ([2, 3, 4, 5, 6], 2, ([3, 4], ([3, 4], 5), ([4, 5], 6))),
+        ([2, 3, 4], 10, ([2], ([2], 3), ([2, 3], 4))),
+        ([2, 3], 10, ([2, 3], None, None)),
+        ([2, 3], 1, ([3], None, None)),
+    ],
+)
+def test_leave_one_out(items, max_len, expected):
+    assert transforms.leave_one_out(items, max_len, 3) == expected
+
+
+def test_split_leave_one_out_in_a_pipeline():
+    vocab = Vocabulary(("a", "b", "c", "d", "e"), (1,) * 5, (), ((1,),) * 5)
+    histories = [UserHistory("u", ["e", "a", "c", "b"]), UserHistory("v", ["d", "a"])]
+    with TestPipeline() as p:
+        v = p | "V" >> beam.Create([vocab])
+        out = p | "H" >> beam.Create(histories) | transforms.SplitLeaveOneOut(v, 2, 3, 1)
+        # Indices: a=2, b=3, c=4, d=5, e=6.
+        assert_that(
+            out[features.SPLIT_TRAIN] | "T" >> beam.Map(tuple),
+            equal_to([("u", [6, 2]), ("v", [5, 2])]),
+            label="train",
+        )
+        assert_that(
+            out[features.SPLIT_EVAL] | "E" >> beam.Map(tuple),
+            equal_to([("u", [6, 2], 4, [2, 3, 4, 6])]),
+            label="eval",
+        )
+        assert_that(
+            out[features.SPLIT_TEST] | "S" >> beam.Map(tuple),
+            equal_to([("u", [2, 4], 3, [2, 3, 4, 6])]),
+            label="test",
+        )
+        assert_that(
+            out[transforms.TRAIN_ONLY], equal_to(["fewer_than_min_interactions"]), label="only"
+        )
+
+
+def test_sample_negatives_avoids_history_and_is_seeded():
+    seen = [2, 5, 7, 8, 9]
+    a = transforms.sample_negatives(seen, 20, 10, np.random.default_rng(1))
+    b = transforms.sample_negatives(seen, 20, 10, np.random.default_rng(1))
+    c = transforms.sample_negatives(seen, 20, 10, np.random.default_rng(2))
+    assert a == b
+    assert a != c
+    assert len(set(a)) == 10
+    assert not set(a) & set(seen)
+    assert all(features.FIRST_ITEM_INDEX <= x < features.FIRST_ITEM_INDEX + 20 for x in a)
+    # Exactly as many unseen items as negatives: all of them, never a seen one.
+    every = transforms.sample_negatives(seen, 15, 10, np.random.default_rng(3))
+    assert sorted(every) == sorted(set(range(2, 17)) - set(seen))
+    with pytest.raises(ValueError, match="only 10 unseen"):
+        transforms.sample_negatives(seen, 15, 11, np.random.default_rng(3))
+
+
+def test_sample_eval_negatives_transform_draws_per_user_seeded_negatives():
+    vocab = Vocabulary(tuple("abcdefghij"), (1,) * 10, (), ((1,),) * 10)
+    cases = [HeldOut("u", [2, 3], 4, [2, 3, 4]), HeldOut("v", [5], 6, [5, 6, 7])]
+
+    def expected(seed):
+        return [
+            EvalSequence(
+                c.user,
+                c.item_seq,
+                c.target,
+                transforms.sample_negatives(
+                    c.seen, 10, 4, np.random.default_rng(transforms.stable_seed(seed, "test", c.user))
+                ),
+            )
+            for c in cases
+        ]
+
+    assert expected(7) != expected(8)
+    for case, result in zip(cases, expected(7), strict=True):
+        assert len(set(result.negatives)) == 4
+        assert not set(result.negatives) & set(case.seen)
+    with TestPipeline() as p:
+        v = p | "V" >> beam.Create([vocab])
+        out = p | "C" >> beam.Create(cases) | transforms.SampleEvalNegatives(v, 4, 7, "test")
+        assert_that(out, equal_to(expected(7)))
+
+
+def test_stable_seed_does_not_depend_on_hash_seed():
+    # A fixed value: Python's hash() would change between processes.
+    assert transforms.stable_seed(42, "test", "u1") == transforms.stable_seed(42, "test", "u1")
+    assert transforms.stable_seed(42, "test", "u1") != transforms.stable_seed(42, "eval", "u1")
+    assert transforms.stable_seed(0, "x") == 9511765210964949906
+
+
+def test_to_tf_example_uses_the_contract_feature_names():
+    import tensorflow as tf
+
+    ex = tf.train.Example.FromString(
+        transforms.to_tf_example(EvalSequence("u7", [2, 3], 4, [5, 6]))
+    )
+    f = ex.features.feature
+    assert f[features.USER_ID].bytes_list.value == [b"u7"]
+    assert list(f[features.ITEM_SEQ].int64_list.value) == [2, 3]
+    assert list(f[features.TARGET].int64_list.value) == [4]
+    assert list(f[features.NEGATIVES].int64_list.value) == [5, 6]
+    train = tf.train.Example.FromString(
+        transforms.to_tf_example(transforms.TrainSequence("u", [2]))
+    )
+    assert set(train.features.feature) == {features.USER_ID, features.ITEM_SEQ}
