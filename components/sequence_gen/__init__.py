@@ -1,0 +1,1 @@
+"""SequenceExampleGen: interaction logs → leave-one-out sequence examples (Apache Beam)."""

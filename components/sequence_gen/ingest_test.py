@@ -3,10 +3,10 @@
 import gzip
 import json
 
+import apache_beam as beam
 import pytest
 import tensorflow as tf
 
-import apache_beam as beam
 from components.sequence_gen import ingest, report, sources
 from components.sequence_gen.config import DataConfig, ItemTable, SourceConfig
 from components.sequence_gen.vocabulary import Vocabulary
@@ -209,7 +209,11 @@ def test_headerless_wrong_delimiter_is_explained(tmp_path):
     path = tmp_path / "u.data"
     path.write_text("1,2,3,4\n")
     source = SourceConfig(
-        paths=(str(path),), format="tsv", has_header=False, user_column=0, item_column=1,
+        paths=(str(path),),
+        format="tsv",
+        has_header=False,
+        user_column=0,
+        item_column=1,
         time_column=3,
     )
     with pytest.raises(sources.InputError, match=r"1 field\(s\) split on '\\t'"):

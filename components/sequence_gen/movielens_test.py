@@ -7,18 +7,20 @@ import http.server
 import threading
 import zipfile
 
+import apache_beam as beam
 import pytest
 
-import apache_beam as beam
 from components.sequence_gen import ingest, movielens
 from components.sequence_gen.config import DataConfig
 from components.sequence_gen.sources import InputError
 
 # A tiny made-up dataset in ML-100K's layout (not MovieLens data).
-FAKE_U_DATA = "".join(f"{u}\t{i}\t{(u + i) % 5 + 1}\t{1000 + 10 * u + i}\n"
-                      for u in range(1, 5) for i in range(1, 6))
+FAKE_U_DATA = "".join(
+    f"{u}\t{i}\t{(u + i) % 5 + 1}\t{1000 + 10 * u + i}\n" for u in range(1, 5) for i in range(1, 6)
+)
 FAKE_U_ITEM = "".join(
-    f"{i}|Film {i}|01-Jan-1995||http://x/{i}|" + "|".join("1" if g == i else "0" for g in range(19))
+    f"{i}|Film {i}|01-Jan-1995||http://x/{i}|"
+    + "|".join("1" if g == i else "0" for g in range(19))
     + "\n"
     for i in range(1, 7)
 )
@@ -68,7 +70,9 @@ def test_download_verifies_unpacks_and_caches(tmp_path, archive_server):
     # The downloaded folder is read by the ML-100K source, through the whole ingestion.
     outputs = ingest.IngestOutputs.under(str(tmp_path / "out"))
     report = ingest.run_ingestion(
-        movielens.source_config("ml-100k", got), DataConfig(num_eval_negatives=1), outputs,
+        movielens.source_config("ml-100k", got),
+        DataConfig(num_eval_negatives=1),
+        outputs,
         lambda: beam.Pipeline(),
     )
     assert (report["users"], report["items"], report["actions"]) == (4, 5, 20)
@@ -118,7 +122,9 @@ def test_missing_movielens_files_are_named(tmp_path):
 def _ingest_real(shared_data, name, tmp_path):
     outputs = ingest.IngestOutputs.under(str(tmp_path / name))
     return ingest.run_ingestion(
-        movielens.source_config(name, shared_data / name), DataConfig(), outputs,
+        movielens.source_config(name, shared_data / name),
+        DataConfig(),
+        outputs,
         lambda: beam.Pipeline(),
     )
 

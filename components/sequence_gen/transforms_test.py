@@ -1,11 +1,11 @@
 """Each ingestion transform in a TestPipeline, against expectations computed by hand."""
 
+import apache_beam as beam
 import numpy as np
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-import apache_beam as beam
 from components.sequence_gen import sources, transforms
 from components.sequence_gen.config import SourceConfig
 from components.sequence_gen.transforms import EvalSequence, HeldOut, UserChunk, UserHistory
@@ -92,8 +92,10 @@ def test_vocabulary_orders_by_count_and_keeps_every_category():
     histories = [UserHistory("u", ["a", "b", "b"]), UserHistory("v", ["c", "b", "a"])]
     cats = [("a", ("Drama", "Comedy")), ("b", ("Drama",)), ("a", ("Comedy", "War"))]
     with TestPipeline() as p:
-        vocab = p | "H" >> beam.Create(histories) | transforms.BuildVocabulary(
-            p | "C" >> beam.Create(cats)
+        vocab = (
+            p
+            | "H" >> beam.Create(histories)
+            | transforms.BuildVocabulary(p | "C" >> beam.Create(cats))
         )
         expected = Vocabulary(
             items=("b", "a", "c"),
@@ -174,7 +176,10 @@ def test_sample_eval_negatives_transform_draws_per_user_seeded_negatives():
                 c.item_seq,
                 c.target,
                 transforms.sample_negatives(
-                    c.seen, 10, 4, np.random.default_rng(transforms.stable_seed(seed, "test", c.user))
+                    c.seen,
+                    10,
+                    4,
+                    np.random.default_rng(transforms.stable_seed(seed, "test", c.user)),
                 ),
             )
             for c in cases
