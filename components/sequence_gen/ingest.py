@@ -81,12 +81,15 @@ def build_pipeline(
     chunk_rows: int = 100_000,
 ) -> None:
     """Adds the whole ingestion to `p`."""
+    shards = sources.plan_shards(source)
     read = (
         p
-        | "FileIndices" >> beam.Create(list(range(len(source.paths))))
+        | "Shards" >> beam.Create(shards)
         | "Read" >> transforms.ReadInteractions(source, columns, config.min_rating, chunk_rows)
     )
-    histories = read.interactions | "Histories" >> transforms.BuildUserHistories(source.paths)
+    histories = read.interactions | "Histories" >> transforms.BuildUserHistories(
+        sources.locator(source, shards)
+    )
 
     item_categories = [read[transforms.ITEM_CATEGORIES]]
     item_rejections = p | "NoItemFile" >> beam.Create([])

@@ -16,7 +16,13 @@ from typing import NamedTuple
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from components.sequence_gen.config import ConfigError, ItemTable, SourceConfig, text_delimiter
+from components.sequence_gen.config import (
+    TEXT_FORMATS,
+    ConfigError,
+    ItemTable,
+    SourceConfig,
+    text_delimiter,
+)
 
 # Rejection reasons (keys of `rows_rejected` in the data report).
 INVALID_ENCODING = "invalid_encoding"
@@ -270,19 +276,90 @@ class ParsedRow(NamedTuple):
     rejection: Rejection | None
 
 
-def iter_interactions(
-    source: SourceConfig, file_index: int, cols: Columns, min_rating: float
-) -> Iterator[ParsedRow]:
-    """Every data row of one input file, parsed or rejected."""
-    path = source.paths[file_index]
-    if source.format == "parquet":
-        yield from _iter_parquet(source, file_index, cols, min_rating)
-        return
-    delimiter = source.text_delimiter
-    for line_number, raw in enumerate(_lines(path), start=1):
-        if source.has_header and line_number == 1:
+class Shard(NamedTuple):
+    """A part of one input file: the whole file (`end` None), or the lines that start in
+    the byte range [start, end) of an uncompressed text file."""
+
+    file_index: int
+    start: int = 0
+    end: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RowLocator:
+    """Turns a row id back into `path:line`, or `path (byte N)` for files read in ranges,
+    whose row ids are byte offsets (they order rows the same way)."""
+
+    paths: tuple[str, ...]
+    split_files: frozenset[int] = frozenset()
+
+    def __call__(self, row_id: int) -> str:
+        file_index, pos = row_id >> _LINE_BITS, row_id & ((1 << _LINE_BITS) - 1)
+        if file_index in self.split_files:
+            return f"{self.paths[file_index]} (byte {pos})"
+        return f"{self.paths[file_index]}:{pos}"
+
+
+def plan_shards(source: SourceConfig, shard_bytes: int = 64 << 20) -> list[Shard]:
+    """Splits large uncompressed text files into byte ranges so that workers share them."""
+    shards = []
+    for i, path in enumerate(source.paths):
+        size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+        splittable = (
+            source.format in TEXT_FORMATS
+            and not source.quoted  # a quoted field may hold a newline
+            and CompressionTypes.detect_compression_type(path) == CompressionTypes.UNCOMPRESSED
+        )
+        if not splittable or size <= shard_bytes:
+            shards.append(Shard(i))
             continue
-        row_id = make_row_id(file_index, line_number)
+        shards.extend(
+            Shard(i, start, min(start + shard_bytes, size)) for start in range(0, size, shard_bytes)
+        )
+    return shards
+
+
+def locator(source: SourceConfig, shards: list[Shard]) -> RowLocator:
+    return RowLocator(source.paths, frozenset(s.file_index for s in shards if s.end is not None))
+
+
+def _range_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for every line whose first byte lies in [start, end)."""
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        pos = start
+        if start > 0:
+            f.seek(start - 1)
+            pos = start - 1 + len(f.readline())  # finish the line that began before us
+        while pos < end:
+            line = f.readline()
+            if not line:
+                return
+            yield pos, line.rstrip(b"\r\n")
+            pos += len(line)
+
+
+def iter_interactions(
+    source: SourceConfig, shard: Shard, cols: Columns, min_rating: float
+) -> Iterator[ParsedRow]:
+    """Every data row of one shard of an input file, parsed or rejected."""
+    if source.format == "parquet":
+        yield from _iter_parquet(source, shard.file_index, cols, min_rating)
+        return
+    path = source.paths[shard.file_index]
+    if shard.end is None:
+        lines = enumerate(_lines(path), start=1)  # row ids from line numbers
+        first = 1
+    else:
+        lines = _range_lines(path, shard.start, shard.end)  # row ids from byte offsets
+        first = 0
+    locate = RowLocator(
+        source.paths, frozenset() if shard.end is None else frozenset([shard.file_index])
+    )
+    delimiter = source.text_delimiter
+    for pos, raw in lines:
+        if source.has_header and pos == first:
+            continue
+        row_id = make_row_id(shard.file_index, pos)
         try:
             try:
                 text = raw.decode(source.encoding)
@@ -296,9 +373,7 @@ def iter_interactions(
         except (RowError, csv.Error) as e:
             reason = e.reason if isinstance(e, RowError) else WRONG_FIELD_COUNT
             text = raw[:200].decode(source.encoding, errors="replace")
-            yield ParsedRow(
-                None, None, [], Rejection(reason, row_id, f"{path}:{line_number}", text)
-            )
+            yield ParsedRow(None, None, [], Rejection(reason, row_id, locate(row_id), text))
 
 
 def _iter_parquet(

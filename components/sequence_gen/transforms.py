@@ -78,12 +78,12 @@ class _ReadFileFn(beam.DoFn):
         self._min_rating = min_rating
         self._chunk_rows = chunk_rows
 
-    def process(self, file_index: int) -> Iterator:
+    def process(self, shard: sources.Shard) -> Iterator:
         chunk: dict[str, UserChunk] = {}
         categories: dict[str, tuple[str, ...]] = {}
         read = 0
         rows = sources.iter_interactions(
-            self._source, file_index, self._columns[file_index], self._min_rating
+            self._source, shard, self._columns[shard.file_index], self._min_rating
         )
         for row in rows:
             read += 1
@@ -114,16 +114,16 @@ def _flush(chunk: dict, categories: dict, read: int) -> Iterator:
 
 
 @beam.ptransform_fn
-@beam.typehints.with_input_types(int)
+@beam.typehints.with_input_types(sources.Shard)
 def ReadInteractions(  # noqa: N802 (Beam transform names are CamelCase)
-    pcoll: beam.PCollection[int],
+    pcoll: beam.PCollection[sources.Shard],
     source: SourceConfig,
     columns: list[Columns],
     min_rating: float,
     chunk_rows: int = 100_000,
 ) -> pvalue.DoOutputsTuple:
-    """File indices → main: (user, UserChunk); `rejected`: Rejection; `rows_read`: int
-    (one count per chunk); `item_categories`: (item, categories) from inline columns."""
+    """Shards (see `sources.plan_shards`) → main: (user, UserChunk); `rejected`: Rejection;
+    `rows_read`: int (one per chunk); `item_categories`: (item, categories) from the rows."""
     return (
         pcoll
         | "Spread" >> beam.Reshuffle()
@@ -138,8 +138,8 @@ def ReadInteractions(  # noqa: N802 (Beam transform names are CamelCase)
 
 
 class _BuildHistoryFn(beam.DoFn):
-    def __init__(self, paths: tuple[str, ...]):
-        self._paths = paths
+    def __init__(self, locate: sources.RowLocator):
+        self._locate = locate
 
     def process(self, element: tuple[str, Iterable[UserChunk]]) -> Iterator:
         user, chunks = element
@@ -158,7 +158,7 @@ class _BuildHistoryFn(beam.DoFn):
                     Rejection(
                         sources.DUPLICATE,
                         r,
-                        _location(self._paths, r),
+                        self._locate(r),
                         f"user={user} item={i} time={t:g}",
                     ),
                 )
@@ -168,14 +168,9 @@ class _BuildHistoryFn(beam.DoFn):
         yield UserHistory(user, items)
 
 
-def _location(paths: tuple[str, ...], row_id: int) -> str:
-    file_index, line = row_id >> sources._LINE_BITS, row_id & ((1 << sources._LINE_BITS) - 1)
-    return f"{paths[file_index]}:{line}"
-
-
 @beam.ptransform_fn
 def BuildUserHistories(  # noqa: N802
-    pcoll: beam.PCollection, paths: tuple[str, ...]
+    pcoll: beam.PCollection, locate: sources.RowLocator
 ) -> pvalue.DoOutputsTuple:
     """(user, UserChunk) → main: UserHistory in stable time order (ties: input order);
     `rejected`: exact duplicates (same user, item and time), the first one kept."""
@@ -183,7 +178,7 @@ def BuildUserHistories(  # noqa: N802
         pcoll
         | "GroupByUser" >> beam.GroupByKey()
         | "OrderAndDeduplicate"
-        >> beam.ParDo(_BuildHistoryFn(paths)).with_outputs(REJECTED, main="histories")
+        >> beam.ParDo(_BuildHistoryFn(locate)).with_outputs(REJECTED, main="histories")
     )
 
 

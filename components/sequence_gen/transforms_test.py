@@ -42,7 +42,11 @@ def test_read_interactions_filters_and_counts_every_row(tmp_path):
     source = _source(path)
     columns = sources.preflight(source)
     with TestPipeline() as p:
-        out = p | beam.Create([0]) | transforms.ReadInteractions(source, columns, 0.0, 4)
+        out = (
+            p
+            | beam.Create([sources.Shard(0)])
+            | transforms.ReadInteractions(source, columns, 0.0, 4)
+        )
         kept = out.interactions | beam.FlatMap(
             lambda kv: [(kv[0], i, t) for i, t in zip(kv[1].items, kv[1].times, strict=True)]
         )
@@ -75,7 +79,9 @@ def test_histories_order_by_time_then_input_order_and_drop_duplicates():
         ("v", UserChunk([2.0], [20], ["a"])),
     ]
     with TestPipeline() as p:
-        out = p | beam.Create(chunks) | transforms.BuildUserHistories(("f.csv",))
+        out = (
+            p | beam.Create(chunks) | transforms.BuildUserHistories(sources.RowLocator(("f.csv",)))
+        )
         assert_that(
             out.histories | beam.Map(tuple),
             equal_to([("u", ["b", "d", "a", "c"]), ("v", ["a"])]),

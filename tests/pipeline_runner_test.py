@@ -1,0 +1,112 @@
+"""`pipeline_runner.py ingest` as a user runs it: the report it writes and its error messages."""
+
+import json
+
+import pytest
+
+import pipeline_runner
+
+IN_MEMORY = ["--", "--direct_running_mode=in_memory"]
+REPORT_KEYS = {
+    "users",
+    "items",
+    "actions",
+    "categories",
+    "avg_length",
+    "sparsity",
+    "rows_read",
+    "rows_kept",
+    "rows_rejected",
+}
+
+
+def test_ingest_on_the_builtin_synthetic_data(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert pipeline_runner.main(["ingest", "--output", str(out), *IN_MEMORY]) == 0
+    report = json.loads((out / "data_report.json").read_text())
+    assert REPORT_KEYS <= set(report)
+    assert report["rows_read"] == report["rows_kept"] + sum(report["rows_rejected"].values())
+    assert report["users"] == 2000
+    printed = capsys.readouterr().out
+    assert f"{report['actions']:,}" in printed
+    assert "sparsity (%)" in printed
+    for split in ("train", "eval", "test"):
+        assert list((out / "examples" / f"Split-{split}").glob("data_tfrecord-*.gz"))
+
+
+def test_ingest_generic_csv_with_flags(tmp_path):
+    log = tmp_path / "events.tsv"
+    rows = ["who\twhat\twhen\tgenres"]
+    rows += [
+        f"c{u}\tsku{(u * 7 + i) % 13}\t2024-01-0{i + 1}T10:00:00Z\tA|B"
+        for u in range(5)
+        for i in range(4)
+    ]
+    log.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    code = pipeline_runner.main(
+        [
+            "ingest",
+            "--dataset",
+            "csv",
+            "--data-path",
+            str(log),
+            "--format",
+            "tsv",
+            "--user-column",
+            "who",
+            "--item-column",
+            "what",
+            "--time-column",
+            "when",
+            "--time-type",
+            "iso8601",
+            "--category-column",
+            "genres",
+            "--num-eval-negatives",
+            "2",
+            "--output",
+            str(out),
+            *IN_MEMORY,
+        ]
+    )
+    assert code == 0
+    report = json.loads((out / "data_report.json").read_text())
+    assert (report["users"], report["actions"], report["categories"]) == (5, 20, 2)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "ml-1m", "--data-dir", "/nonexistent"], "movies.dat not found"),
+        (["--dataset", "csv"], "--dataset csv needs --data-path"),
+        (["--dataset", "csv", "--data-path", "/nonexistent.csv"], "input file not found"),
+        (["--dataset", "csv", "--data-path", "x.csv", "--format", "xls"], "unknown format 'xls'"),
+        (["--max-len", "0"], "max_len must be >= 1, got 0"),
+    ],
+)
+def test_bad_arguments_get_a_message_not_a_traceback(tmp_path, capsys, args, message):
+    code = pipeline_runner.main(["ingest", *args, "--output", str(tmp_path), *IN_MEMORY])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_malformed_source_config_file(tmp_path, capsys):
+    bad = tmp_path / "source.yaml"
+    bad.write_text("paths: [a.csv\n")
+    code = pipeline_runner.main(
+        [
+            "ingest",
+            "--dataset",
+            "csv",
+            "--source-config",
+            str(bad),
+            "--output",
+            str(tmp_path),
+            *IN_MEMORY,
+        ]
+    )
+    assert code == 2
+    assert "cannot read config file" in capsys.readouterr().err
