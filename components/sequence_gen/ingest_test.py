@@ -218,3 +218,35 @@ def test_headerless_wrong_delimiter_is_explained(tmp_path):
     )
     with pytest.raises(sources.InputError, match=r"1 field\(s\) split on '\\t'"):
         _run(tmp_path, source, DataConfig())
+
+
+def test_parquet_input(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "user": ["a", "a", "a", "b", "b"],
+            "item": ["x", "y", "z", "x", None],
+            "ts": [3, 1, 2, 5, 6],
+            "score": [1.0, 2.0, float("nan"), 4.0, 5.0],
+        }
+    )
+    path = tmp_path / "log.parquet"
+    pq.write_table(table, path)
+    source = SourceConfig(
+        paths=(str(path),),
+        format="parquet",
+        user_column="user",
+        item_column="item",
+        time_column="ts",
+        rating_column="score",
+    )
+    result, _ = _run(tmp_path, source, DataConfig(num_eval_negatives=1, max_rejected_fraction=0.5))
+    assert result["rows_read"] == 5
+    assert result["rows_kept"] == 3
+    assert {k: v for k, v in result["rows_rejected"].items() if v} == {
+        sources.NAN_RATING: 1,
+        sources.MISSING_ID: 1,
+    }
+    assert result["first_rejected_rows"][0]["location"] == f"{path}:row 3"

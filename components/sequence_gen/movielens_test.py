@@ -145,3 +145,46 @@ def test_real_ml1m_statistics(shared_data, tmp_path):
     assert (r["users"], r["items"], r["actions"], r["categories"]) == (6040, 3706, 1_000_209, 18)
     assert r["avg_length"] == pytest.approx(165.6, abs=0.05)
     assert r["rows_read"] == r["rows_kept"]
+
+
+def _ingest_fake(tmp_path, dataset, directory):
+    outputs = ingest.IngestOutputs.under(str(tmp_path / "out"))
+    return ingest.run_ingestion(
+        movielens.source_config(dataset, directory),
+        DataConfig(num_eval_negatives=1),
+        outputs,
+        lambda: beam.Pipeline(),
+    )
+
+
+def test_grouplens_ml1m_layout(tmp_path):
+    # Made-up rows in GroupLens' ML-1M layout: `::` fields, latin-1 titles.
+    d = tmp_path / "ml-1m"
+    d.mkdir()
+    (d / "ratings.dat").write_text(
+        "1::1::5::978300760\n1::2::3::978300761\n1::3::4::978300762\n2::1::4::978300800\n"
+    )
+    (d / "movies.dat").write_bytes(
+        "1::Amélie (2001)::Comedy|Romance\n2::B (1999)::Drama\n3::C (1998)::Drama\n".encode(
+            "latin-1"
+        )
+    )
+    r = _ingest_fake(tmp_path, "ml-1m", d)
+    assert (r["users"], r["items"], r["actions"], r["categories"]) == (2, 3, 4, 3)
+    assert r["examples"] == {"train": 2, "eval": 1, "test": 1}
+
+
+def test_ml20m_layout_with_quoted_titles_and_no_genres(tmp_path):
+    d = tmp_path / "ml-20m"
+    d.mkdir()
+    (d / "ratings.csv").write_text(
+        "userId,movieId,rating,timestamp\n1,10,3.5,1112486027\n1,20,4.0,1112484676\n"
+        "1,30,4.0,1112484819\n2,10,0.5,1112484727\n"
+    )
+    (d / "movies.csv").write_text(
+        'movieId,title,genres\n10,"Good, the Bad (1966)",Western\n'
+        "20,Plain (1995),Comedy|Drama\n30,Untitled (2015),(no genres listed)\n"
+    )
+    r = _ingest_fake(tmp_path, "ml-20m", d)
+    assert (r["users"], r["items"], r["actions"], r["categories"]) == (2, 3, 4, 3)
+    assert r["items_without_category"] == 1

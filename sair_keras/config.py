@@ -1,0 +1,115 @@
+"""Typed hyper-parameters of the model (`ModelConfig`) and of training (`TrainConfig`).
+
+Defaults are the paper's (SAIR_SPEC §7): hidden 64, max_len 150, batch 256, Adam 1e-3,
+early stopping on validation NDCG@10 with patience 20; L and K are dataset-specific
+(`PAPER_INTERESTS`). Layers never read these objects: the model passes plain arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+VARIANTS = ("sasrec", "sair", "sair_full", "sair_label")
+
+# (L, K) of the paper per dataset.
+PAPER_INTERESTS = {"ml-1m": (10, 3), "ml-20m": (20, 8), "anime": (30, 10)}
+
+
+class ModelConfigError(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Attributes:
+    variant: "sasrec" (encoder only), "sair", "sair_full" (all L interests, no interaction
+      layer, no top-K) or "sair_label" (the category table is the interest pool).
+    hidden_dim: D.
+    max_len: N, positions of the input sequence.
+    num_blocks, num_heads: of the causal self-attention encoder.
+    dropout: after the embedding sum, in attention and in the FFNs.
+    num_interests: L, size of the interest pool.
+    top_k: K, interests kept per position.
+    decov_weight: λ of the DeCov loss on the interest pool.
+    use_categories: add the mean category embedding to each item (eq. 1).
+    """
+
+    variant: str = "sair"
+    hidden_dim: int = 64
+    max_len: int = 150
+    num_blocks: int = 2
+    num_heads: int = 1
+    dropout: float = 0.2
+    num_interests: int = 10
+    top_k: int = 3
+    decov_weight: float = 1.0
+    use_categories: bool = True
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ModelConfigError(f"unknown variant {self.variant!r}; expected one of {VARIANTS}")
+        for name in ("hidden_dim", "max_len", "num_blocks", "num_heads", "num_interests",
+                     "top_k"):
+            if getattr(self, name) < 1:
+                raise ModelConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.hidden_dim % self.num_heads:
+            raise ModelConfigError(
+                f"hidden_dim ({self.hidden_dim}) must be divisible by num_heads "
+                f"({self.num_heads})"
+            )
+        if self.variant == "sair" and self.top_k > self.num_interests:
+            raise ModelConfigError(
+                f"top_k K={self.top_k} exceeds the interest pool L={self.num_interests}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ModelConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.decov_weight < 0:
+            raise ModelConfigError(f"decov_weight must be >= 0, got {self.decov_weight}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ModelConfig:
+        return _from_dict(cls, raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    epochs: int = 200
+    patience: int = 20
+    eval_every: int = 1
+    seed: int = 0
+    steps_per_epoch: int | None = None  # None: one pass over the training sequences
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "epochs", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ModelConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ModelConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.patience < 0:
+            raise ModelConfigError(f"patience must be >= 0, got {self.patience}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
+        return _from_dict(cls, raw)
+
+
+def _from_dict(cls: type, raw: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ModelConfigError(f"unknown {cls.__name__} keys {unknown}; known: {sorted(names)}")
+    return cls(**raw)
+
+
+def dumps(config: ModelConfig | TrainConfig) -> str:
+    return json.dumps(config.to_dict(), sort_keys=True)

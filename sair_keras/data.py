@@ -1,0 +1,82 @@
+"""tf.data input from the ingestion's TFRecords (the contract of `features.py`).
+
+Sequences are left-padded (or cut to their most recent items) to `max_len`, so the most
+recent item sits at the last slot in training and evaluation alike. Files are streamed:
+nothing holds the whole dataset in memory.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from sair_keras import features
+
+
+def left_pad(seq: tf.Tensor, max_len: int) -> tf.Tensor:
+    """1-D int64 sequence → `[max_len]`: its last `max_len` items, zeros in front."""
+    seq = seq[-max_len:]
+    return tf.pad(seq, [[max_len - tf.shape(seq)[0], 0]])
+
+
+def _files(file_pattern: str | list[str]) -> list[str]:
+    patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
+    files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
+    if not files:
+        raise FileNotFoundError(f"no TFRecord files match {file_pattern}")
+    return files
+
+
+def _parser(max_len: int, evaluation: bool, num_negatives: int | None):
+    spec = {
+        features.USER_ID: tf.io.FixedLenFeature([], tf.string),
+        features.ITEM_SEQ: tf.io.VarLenFeature(tf.int64),
+    }
+    if evaluation:
+        spec[features.TARGET] = tf.io.FixedLenFeature([1], tf.int64)
+        spec[features.NEGATIVES] = (tf.io.FixedLenFeature([num_negatives], tf.int64)
+                                    if num_negatives else tf.io.VarLenFeature(tf.int64))
+
+    def parse(record):
+        ex = tf.io.parse_single_example(record, spec)
+        ex[features.ITEM_SEQ] = left_pad(tf.sparse.to_dense(ex[features.ITEM_SEQ]), max_len)
+        if evaluation and isinstance(ex[features.NEGATIVES], tf.sparse.SparseTensor):
+            ex[features.NEGATIVES] = tf.sparse.to_dense(ex[features.NEGATIVES])
+        return ex
+
+    return parse
+
+
+def _records(file_pattern) -> tf.data.Dataset:
+    return tf.data.TFRecordDataset(_files(file_pattern), compression_type="GZIP",
+                                   num_parallel_reads=tf.data.AUTOTUNE)
+
+
+def train_dataset(
+    file_pattern: str | list[str], batch_size: int, max_len: int, seed: int = 0,
+    shuffle_buffer: int = 10_000,
+) -> tf.data.Dataset:
+    """Batches of `{user_id, item_seq [B, max_len]}`, reshuffled every epoch."""
+    return (
+        _records(file_pattern)
+        .shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        .map(_parser(max_len, False, None), num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def eval_dataset(
+    file_pattern: str | list[str], batch_size: int, max_len: int,
+    num_negatives: int | None = None,
+) -> tf.data.Dataset:
+    """Batches of `{user_id, item_seq, target [B, 1], negatives [B, M]}`, in file order."""
+    return (
+        _records(file_pattern)
+        .map(_parser(max_len, True, num_negatives), num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def split_pattern(examples_dir: str, split: str) -> str:
+    return f"{examples_dir}/Split-{split}/*"

@@ -1,0 +1,170 @@
+"""Interest retrieval and aggregation (paper eqs. 4-10, SAIR_SPEC §3-4)."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tf_keras as keras
+
+from sair_keras.encoder import causal_padding_mask
+
+
+@keras.saving.register_keras_serializable(package="sair")
+class InterestRelevance(keras.layers.Layer):
+    """The relevance distribution `C_r = F · Cᵀ` against a trainable interest pool (eq. 4).
+
+    Args:
+      num_interests: L. hidden_dim: D.
+      pool_regularizer: e.g. `DeCovRegularizer`, on C.
+    Call args: F `[B, N, D]`. Returns `C_r` `[B, N, L]`. The pool is `self.pool` `[L, D]`.
+    """
+
+    def __init__(self, num_interests: int, hidden_dim: int, pool_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if num_interests < 1 or hidden_dim < 1:
+            raise ValueError(
+                "InterestRelevance: num_interests and hidden_dim must be >= 1, received "
+                f"num_interests={num_interests}, hidden_dim={hidden_dim}"
+            )
+        self.num_interests = num_interests
+        self.hidden_dim = hidden_dim
+        self.pool_regularizer = keras.regularizers.get(pool_regularizer)
+
+    def build(self, input_shape):
+        self.pool = self.add_weight(
+            name="interest_pool", shape=(self.num_interests, self.hidden_dim),
+            initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            regularizer=self.pool_regularizer,
+        )
+        super().build(input_shape)
+
+    def call(self, f: tf.Tensor) -> tf.Tensor:
+        return tf.einsum("bnd,ld->bnl", f, self.pool)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_interests=self.num_interests, hidden_dim=self.hidden_dim,
+                      pool_regularizer=keras.regularizers.serialize(self.pool_regularizer)
+                      if self.pool_regularizer else None)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sair")
+class InterestInteraction(keras.layers.Layer):
+    """Self-attention over positions whose features are the L-dim relevance rows (eq. 5):
+
+    `C_r' = softmax((C_r W_Q)(C_r W_K)ᵀ / √L + mask) (C_r W_V)`, `W_* ∈ R^{L×L}`,
+
+    causal and padding-masked like the encoder, so position t never sees t+1.
+
+    Args: num_interests: L.
+    Call args: C_r `[B, N, L]`, mask bool `[B, N]`. Returns `C_r'` `[B, N, L]`.
+    """
+
+    def __init__(self, num_interests: int, **kwargs):
+        super().__init__(**kwargs)
+        if num_interests < 1:
+            raise ValueError(
+                f"InterestInteraction: num_interests must be >= 1, received {num_interests}"
+            )
+        self.num_interests = num_interests
+
+    def build(self, input_shape):
+        shape = (self.num_interests, self.num_interests)
+        init = keras.initializers.GlorotUniform()
+        self.w_q = self.add_weight(name="w_q", shape=shape, initializer=init)
+        self.w_k = self.add_weight(name="w_k", shape=shape, initializer=init)
+        self.w_v = self.add_weight(name="w_v", shape=shape, initializer=init)
+        super().build(input_shape)
+
+    def call(self, relevance: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+        q = tf.einsum("bnl,lm->bnm", relevance, self.w_q)
+        k = tf.einsum("bnl,lm->bnm", relevance, self.w_k)
+        v = tf.einsum("bnl,lm->bnm", relevance, self.w_v)
+        logits = tf.einsum("bqm,bkm->bqk", q, k) / tf.sqrt(
+            tf.cast(self.num_interests, relevance.dtype)
+        )
+        allowed = causal_padding_mask(mask)
+        logits = tf.where(allowed, logits, tf.constant(-1e9, logits.dtype))
+        return tf.einsum("bqk,bkm->bqm", tf.nn.softmax(logits, axis=-1), v)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_interests=self.num_interests)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sair")
+class TopKInterest(keras.layers.Layer):
+    """Keeps the K most relevant interests per position and gathers them (eqs. 6-7):
+
+    `idx, val = top_k(C_r', K)`, `I = gather(C, idx)`.
+
+    Indices carry no gradient; values and the gathered interests do (through C).
+
+    Args: top_k: K.
+    Call args: relevance `[B, N, L]` (L ≥ K), pool C `[L, D]`.
+    Returns: `(values [B, N, K], indices int32 [B, N, K], interests [B, N, K, D])`.
+    """
+
+    def __init__(self, top_k: int, **kwargs):
+        super().__init__(**kwargs)
+        if top_k < 1:
+            raise ValueError(f"TopKInterest: top_k must be >= 1, received {top_k}")
+        self.top_k = top_k
+
+    def call(self, relevance: tf.Tensor, pool: tf.Tensor):
+        values, indices = tf.math.top_k(relevance, k=self.top_k, sorted=True)
+        return values, indices, tf.gather(pool, indices)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(top_k=self.top_k)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sair")
+class InterestAggregation(keras.layers.Layer):
+    """Fuses the kept interests into one representation per position (eqs. 8-10):
+
+    `I'_k = I_k + F`, `I''_k = FFN_k(I'_k) = W2_k ReLU(W1_k I'_k + b1_k) + b2_k` (one FFN per
+    slot k), `w = softmax(val)` over the K slots, `e_t = Σ_k w_k I''_k`.
+
+    Args: num_slots: K. hidden_dim: D. dropout: inside the FFNs.
+    Call args: interests `[B, N, K, D]`, values `[B, N, K]`, F `[B, N, D]`, mask `[B, N]`.
+    Returns: `[B, N, D]`, zero at padded positions.
+    """
+
+    def __init__(self, num_slots: int, hidden_dim: int, dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        if num_slots < 1 or hidden_dim < 1:
+            raise ValueError(
+                "InterestAggregation: num_slots and hidden_dim must be >= 1, received "
+                f"num_slots={num_slots}, hidden_dim={hidden_dim}"
+            )
+        self.num_slots = num_slots
+        self.hidden_dim = hidden_dim
+        self.dropout = dropout
+
+    def build(self, input_shape):
+        k, d = self.num_slots, self.hidden_dim
+        glorot = keras.initializers.GlorotUniform()
+        self.w1 = self.add_weight(name="ffn_w1", shape=(k, d, d), initializer=glorot)
+        self.b1 = self.add_weight(name="ffn_b1", shape=(k, d), initializer="zeros")
+        self.w2 = self.add_weight(name="ffn_w2", shape=(k, d, d), initializer=glorot)
+        self.b2 = self.add_weight(name="ffn_b2", shape=(k, d), initializer="zeros")
+        self.dropout_layer = keras.layers.Dropout(self.dropout)
+        super().build(input_shape)
+
+    def call(self, interests, values, f, mask, training=None):
+        x = interests + f[:, :, None, :]  # eq. 8
+        h = tf.nn.relu(tf.einsum("bnkd,kde->bnke", x, self.w1) + self.b1)
+        h = self.dropout_layer(h, training=training)
+        h = tf.einsum("bnke,ked->bnkd", h, self.w2) + self.b2
+        weights = tf.nn.softmax(values, axis=-1)  # eq. 9
+        fused = tf.einsum("bnk,bnkd->bnd", weights, h)  # eq. 10
+        return fused * tf.cast(mask, fused.dtype)[..., None]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_slots=self.num_slots, hidden_dim=self.hidden_dim, dropout=self.dropout)
+        return config

@@ -1,0 +1,231 @@
+"""SAIRModel: SASRec and the SAIR variants as one Keras model (SAIR_SPEC §1-6).
+
+Inputs are left-padded item index sequences `[B, N]` (the most recent item last, at slot
+N − 1). `call` returns the user representation at every position, `[B, N, D]`; the score of
+item j after the prefix up to t is `<H_id(j), e_t>` (eq. 11).
+
+Variants are switches of one model, not copies:
+  sasrec      e_t = F_t (no interest parameters at all)
+  sair        C_r = F·Cᵀ → interaction attention → top-K → per-slot FFNs → fusion
+  sair_full   all L interests, weights softmax(C_r), no interaction layer, no top-K
+  sair_label  the category table (without padding) is the interest pool
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+
+from sair_keras import features, ranking
+from sair_keras.config import ModelConfig
+from sair_keras.embedding import SequenceEmbedding
+from sair_keras.encoder import SequenceEncoder
+from sair_keras.interests import (
+    InterestAggregation,
+    InterestInteraction,
+    InterestRelevance,
+    TopKInterest,
+)
+from sair_keras.regularizers import DeCovRegularizer
+
+
+def sample_training_negatives(item_seq: tf.Tensor, num_items: int) -> tf.Tensor:
+    """One item per position of `item_seq` `[B, N]`, drawn uniformly from the real items
+    (indices ≥ FIRST_ITEM_INDEX, < num_items) that are not in that user's sequence.
+    Redraws collisions until none is left."""
+    item_seq = tf.cast(item_seq, tf.int64)
+    shape = tf.shape(item_seq)
+
+    def draw():
+        return tf.random.uniform(shape, features.FIRST_ITEM_INDEX, num_items, dtype=tf.int64)
+
+    def collisions(neg):
+        return tf.reduce_any(neg[:, :, None] == item_seq[:, None, :], axis=-1)
+
+    def body(neg):
+        return (tf.where(collisions(neg), draw(), neg),)
+
+    (neg,) = tf.while_loop(lambda neg: tf.reduce_any(collisions(neg)), body, (draw(),))
+    return neg
+
+
+@keras.saving.register_keras_serializable(package="sair")
+class SAIRModel(keras.Model):
+    """SAIR or one of its ablations.
+
+    Args:
+      num_items: rows of the item table, padding and `[UNK]` included.
+      num_categories: rows of the category table, padding and `[UNK]` included.
+      model_config: a `ModelConfig` or its dict.
+      max_item_categories: columns of the item → categories table.
+      item_categories: optional `[num_items, max_item_categories]` table (see Catalog).
+
+    Training (`fit`) takes batches of `{item_seq: [B, N]}` (training prefixes); evaluation
+    (`evaluate`, validation) takes `{item_seq, target [B, 1], negatives [B, M]}` and updates
+    the compiled ranking metrics with the candidate scores (target first). The training
+    logs report `loss` (total), `bce_loss` and `decov_loss` apart.
+    """
+
+    def __init__(
+        self,
+        num_items: int,
+        num_categories: int,
+        model_config: ModelConfig | dict[str, Any],
+        max_item_categories: int = 1,
+        item_categories: np.ndarray | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(model_config, dict):
+            model_config = ModelConfig.from_dict(model_config)
+        if num_items <= features.FIRST_ITEM_INDEX:
+            raise ValueError(f"SAIRModel: num_items must exceed the reserved rows, got {num_items}")
+        self.num_items = num_items
+        self.num_categories = num_categories
+        self.max_item_categories = max_item_categories
+        self.model_config = model_config
+        c = model_config
+        self.embedding = SequenceEmbedding(
+            num_items, num_categories, c.max_len, c.hidden_dim, c.dropout,
+            max_item_categories, item_categories, c.use_categories, name="embedding",
+        )
+        self.encoder = SequenceEncoder(c.hidden_dim, c.num_blocks, c.num_heads, c.dropout,
+                                       name="encoder")
+        self.relevance = self.interaction = self.top_k = self.aggregation = None
+        if c.variant in ("sair", "sair_full"):
+            regularizer = DeCovRegularizer(c.decov_weight) if c.decov_weight > 0 else None
+            self.relevance = InterestRelevance(c.num_interests, c.hidden_dim, regularizer,
+                                               name="interest_relevance")
+        if c.variant in ("sair", "sair_label"):
+            self.interaction = InterestInteraction(self.pool_size, name="interest_interaction")
+            self.top_k = TopKInterest(min(c.top_k, self.pool_size), name="top_k_interest")
+        if c.variant != "sasrec":
+            slots = self.top_k.top_k if self.top_k is not None else self.pool_size
+            self.aggregation = InterestAggregation(slots, c.hidden_dim, c.dropout,
+                                                   name="interest_aggregation")
+
+    @property
+    def pool_size(self) -> int:
+        """L: the learned pool, or the categories (without padding) for sair_label."""
+        if self.model_config.variant == "sair_label":
+            return self.num_categories - 1
+        return self.model_config.num_interests
+
+    def interest_pool(self) -> tf.Tensor:
+        if self.model_config.variant == "sair_label":
+            return self.embedding.category_embedding[features.UNK_INDEX:]
+        return self.relevance.pool
+
+    def _encode(self, item_seq, training):
+        mask = item_seq != features.PAD_INDEX
+        f = self.encoder(self.embedding(item_seq, training=training), mask, training=training)
+        return f, mask
+
+    def _relevance(self, f):
+        if self.model_config.variant == "sair_label":
+            return tf.einsum("bnd,ld->bnl", f, self.interest_pool())
+        return self.relevance(f)
+
+    def call(self, item_seq, training=None):
+        item_seq = tf.cast(item_seq, tf.int64)
+        f, mask = self._encode(item_seq, training)
+        if self.model_config.variant == "sasrec":
+            return f
+        pool = self.interest_pool()
+        relevance = self._relevance(f)  # eq. 4
+        if self.model_config.variant == "sair_full":
+            b, n = tf.shape(f)[0], tf.shape(f)[1]
+            interests = tf.broadcast_to(pool[None, None], [b, n, *pool.shape])
+            return self.aggregation(interests, relevance, f, mask, training=training)
+        relevance = self.interaction(relevance, mask)  # eq. 5
+        values, _, interests = self.top_k(relevance, pool)  # eqs. 6-7
+        return self.aggregation(interests, values, f, mask, training=training)  # eqs. 8-10
+
+    def interest_distributions(self, item_seq) -> dict[str, tf.Tensor]:
+        """Per-position relevance over the interest pool, `[B, N, L]`, before and after the
+        interaction layer (for inspection, as in the paper's Figures 2-3)."""
+        if self.model_config.variant == "sasrec":
+            raise ValueError("the sasrec variant has no interests")
+        item_seq = tf.cast(item_seq, tf.int64)
+        f, mask = self._encode(item_seq, False)
+        before = self._relevance(f)
+        after = self.interaction(before, mask) if self.interaction is not None else before
+        return {"before": before, "after": after}
+
+    def score(self, user: tf.Tensor, items: tf.Tensor) -> tf.Tensor:
+        """`<H_id(j), e>`: user `[B, D]` and items `[B, M]` → `[B, M]`."""
+        return tf.einsum("bd,bmd->bm", user, tf.gather(self.embedding.item_embedding, items))
+
+    def last_position(self, item_seq, training=None) -> tf.Tensor:
+        return self(item_seq, training=training)[:, -1, :]
+
+    # ----------------------------------------------------------------------- training
+
+    def train_step(self, data):
+        item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)  # [B, N], left-padded
+        # Predict item t+1 from the prefix up to t: shift right by one slot, keeping the
+        # most recent input at the last slot as in evaluation.
+        inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])
+        positives = item_seq
+        negatives = sample_training_negatives(item_seq, self.num_items)
+        mask = tf.cast((inputs != features.PAD_INDEX) & (positives != features.PAD_INDEX),
+                       tf.float32)
+        with tf.GradientTape() as tape:
+            e = self(inputs, training=True)
+            table = self.embedding.item_embedding
+            pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
+            neg = tf.reduce_sum(e * tf.gather(table, negatives), axis=-1)
+            per_position = tf.math.softplus(-pos) + tf.math.softplus(neg)  # −log σ(p) − log(1−σ(n))
+            bce = tf.reduce_sum(per_position * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+            decov = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
+            loss = bce + decov
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss, "bce_loss": bce, "decov_loss": decov}
+
+    def candidate_scores(self, data) -> tf.Tensor:
+        """Scores of `[target, negatives…]` after each history: `[B, 1 + M]`."""
+        user = self.last_position(tf.cast(data[features.ITEM_SEQ], tf.int64))
+        candidates = tf.concat(
+            [tf.reshape(tf.cast(data[features.TARGET], tf.int64), [-1, 1]),
+             tf.cast(data[features.NEGATIVES], tf.int64)], axis=1)
+        return self.score(user, candidates)
+
+    def test_step(self, data):
+        scores = self.candidate_scores(data)
+        self.compiled_metrics.update_state(tf.zeros_like(scores[:, :1]), scores)
+        return {m.name: m.result() for m in self.metrics}
+
+    def catalog_scores(self, item_seq) -> tf.Tensor:
+        """Scores of every item index after each history: `[B, num_items]`."""
+        user = self.last_position(tf.cast(item_seq, tf.int64))
+        return tf.matmul(user, self.embedding.item_embedding, transpose_b=True)
+
+    def catalog_rank(self, data) -> tf.Tensor:
+        """Full-catalog rank of the target among the items the user has not seen."""
+        item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)
+        return ranking.catalog_rank(
+            self.catalog_scores(item_seq), tf.reshape(data[features.TARGET], [-1]), item_seq
+        )
+
+    def get_config(self):
+        return {
+            "num_items": self.num_items,
+            "num_categories": self.num_categories,
+            "model_config": self.model_config.to_dict(),
+            "max_item_categories": self.max_item_categories,
+            "name": self.name,
+        }
+
+
+def build_model(catalog, model_config: ModelConfig) -> SAIRModel:
+    """A built SAIRModel for a `Catalog`."""
+    model = SAIRModel(
+        catalog.num_items, catalog.num_categories, model_config,
+        catalog.item_categories.shape[1], catalog.item_categories,
+    )
+    model(tf.zeros((1, model_config.max_len), tf.int64))
+    return model
