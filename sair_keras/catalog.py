@@ -49,8 +49,11 @@ class Catalog:
         table = np.zeros((total, 2), dtype=np.int64)
         first = features.FIRST_ITEM_INDEX
         table[first:, 0] = rng.integers(first, first + num_categories, size=num_items)
-        table[first:, 1] = np.where(rng.random(num_items) < 0.3,
-                                    rng.integers(first, first + num_categories, size=num_items), 0)
+        table[first:, 1] = np.where(
+            rng.random(num_items) < 0.3,
+            rng.integers(first, first + num_categories, size=num_items),
+            0,
+        )
         table[features.UNK_INDEX, 0] = features.UNK_INDEX
         ids = ("[PAD]", "[UNK]", *(str(i) for i in range(num_items)))
         return cls(ids, num_categories + first, table)

@@ -50,14 +50,12 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ModelConfigError(f"unknown variant {self.variant!r}; expected one of {VARIANTS}")
-        for name in ("hidden_dim", "max_len", "num_blocks", "num_heads", "num_interests",
-                     "top_k"):
+        for name in ("hidden_dim", "max_len", "num_blocks", "num_heads", "num_interests", "top_k"):
             if getattr(self, name) < 1:
                 raise ModelConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden_dim % self.num_heads:
             raise ModelConfigError(
-                f"hidden_dim ({self.hidden_dim}) must be divisible by num_heads "
-                f"({self.num_heads})"
+                f"hidden_dim ({self.hidden_dim}) must be divisible by num_heads ({self.num_heads})"
             )
         if self.variant == "sair" and self.top_k > self.num_interests:
             raise ModelConfigError(

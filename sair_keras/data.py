@@ -33,8 +33,11 @@ def _parser(max_len: int, evaluation: bool, num_negatives: int | None):
     }
     if evaluation:
         spec[features.TARGET] = tf.io.FixedLenFeature([1], tf.int64)
-        spec[features.NEGATIVES] = (tf.io.FixedLenFeature([num_negatives], tf.int64)
-                                    if num_negatives else tf.io.VarLenFeature(tf.int64))
+        spec[features.NEGATIVES] = (
+            tf.io.FixedLenFeature([num_negatives], tf.int64)
+            if num_negatives
+            else tf.io.VarLenFeature(tf.int64)
+        )
 
     def parse(record):
         ex = tf.io.parse_single_example(record, spec)
@@ -47,12 +50,16 @@ def _parser(max_len: int, evaluation: bool, num_negatives: int | None):
 
 
 def _records(file_pattern) -> tf.data.Dataset:
-    return tf.data.TFRecordDataset(_files(file_pattern), compression_type="GZIP",
-                                   num_parallel_reads=tf.data.AUTOTUNE)
+    return tf.data.TFRecordDataset(
+        _files(file_pattern), compression_type="GZIP", num_parallel_reads=tf.data.AUTOTUNE
+    )
 
 
 def train_dataset(
-    file_pattern: str | list[str], batch_size: int, max_len: int, seed: int = 0,
+    file_pattern: str | list[str],
+    batch_size: int,
+    max_len: int,
+    seed: int = 0,
     shuffle_buffer: int = 10_000,
 ) -> tf.data.Dataset:
     """Batches of `{user_id, item_seq [B, max_len]}`, reshuffled every epoch."""
@@ -66,7 +73,9 @@ def train_dataset(
 
 
 def eval_dataset(
-    file_pattern: str | list[str], batch_size: int, max_len: int,
+    file_pattern: str | list[str],
+    batch_size: int,
+    max_len: int,
     num_negatives: int | None = None,
 ) -> tf.data.Dataset:
     """Batches of `{user_id, item_seq, target [B, 1], negatives [B, M]}`, in file order."""

@@ -48,9 +48,13 @@ class SequenceEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("num_items", num_items), ("num_categories", num_categories),
-                            ("max_len", max_len), ("hidden_dim", hidden_dim),
-                            ("max_item_categories", max_item_categories)):
+        for name, value in (
+            ("num_items", num_items),
+            ("num_categories", num_categories),
+            ("max_len", max_len),
+            ("hidden_dim", hidden_dim),
+            ("max_item_categories", max_item_categories),
+        ):
             if value < 1:
                 raise ValueError(f"SequenceEmbedding: {name} must be >= 1, received {value}")
         if not 0.0 <= dropout < 1.0:
@@ -72,23 +76,33 @@ class SequenceEmbedding(keras.layers.Layer):
         self._initial_item_categories = item_categories
 
     def build(self, input_shape):
-        init = keras.initializers.TruncatedNormal(stddev=0.02)
+        def init():  # a new instance per weight: a reused one repeats its values
+            return keras.initializers.TruncatedNormal(stddev=0.02)
+
         self.item_embedding = self.add_weight(
-            name="item_embedding", shape=(self.num_items, self.hidden_dim), initializer=init
+            name="item_embedding", shape=(self.num_items, self.hidden_dim), initializer=init()
         )
         self.category_embedding = self.add_weight(
-            name="category_embedding", shape=(self.num_categories, self.hidden_dim),
-            initializer=init,
+            name="category_embedding",
+            shape=(self.num_categories, self.hidden_dim),
+            initializer=init(),
         )
         self.position_embedding = self.add_weight(
-            name="position_embedding", shape=(self.max_len, self.hidden_dim), initializer=init
+            name="position_embedding",
+            shape=(self.max_len, self.hidden_dim),
+            initializer=init(),
         )
         table = self._initial_item_categories
         self.item_categories = self.add_weight(
-            name="item_categories", shape=(self.num_items, self.max_item_categories),
-            dtype=tf.int64, trainable=False,
-            initializer=(keras.initializers.Constant(table) if table is not None
-                         else keras.initializers.Zeros()),
+            name="item_categories",
+            shape=(self.num_items, self.max_item_categories),
+            dtype=tf.int64,
+            trainable=False,
+            initializer=(
+                keras.initializers.Constant(table)
+                if table is not None
+                else keras.initializers.Zeros()
+            ),
         )
         self.dropout_layer = keras.layers.Dropout(self.dropout)
         self.layer_norm = keras.layers.LayerNormalization(epsilon=1e-8)
@@ -114,8 +128,12 @@ class SequenceEmbedding(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            num_items=self.num_items, num_categories=self.num_categories, max_len=self.max_len,
-            hidden_dim=self.hidden_dim, dropout=self.dropout,
-            max_item_categories=self.max_item_categories, use_categories=self.use_categories,
+            num_items=self.num_items,
+            num_categories=self.num_categories,
+            max_len=self.max_len,
+            hidden_dim=self.hidden_dim,
+            dropout=self.dropout,
+            max_item_categories=self.max_item_categories,
+            use_categories=self.use_categories,
         )
         return config

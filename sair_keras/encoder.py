@@ -56,8 +56,12 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
         self.dropout_1 = keras.layers.Dropout(self.dropout)
         self.dropout_2 = keras.layers.Dropout(self.dropout)
         self.dropout_3 = keras.layers.Dropout(self.dropout)
-        for layer, shape in ((self.norm_1, input_shape), (self.norm_2, input_shape),
-                             (self.ffn_1, input_shape), (self.ffn_2, input_shape)):
+        for layer, shape in (
+            (self.norm_1, input_shape),
+            (self.norm_2, input_shape),
+            (self.ffn_1, input_shape),
+            (self.ffn_2, input_shape),
+        ):
             layer.build(shape)
         super().build(input_shape)
 
@@ -81,8 +85,14 @@ class SequenceEncoder(keras.layers.Layer):
     Call args: x `[B, N, D]`, mask bool `[B, N]`. Returns `F` `[B, N, D]`.
     """
 
-    def __init__(self, hidden_dim: int, num_blocks: int = 2, num_heads: int = 1,
-                 dropout: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_blocks: int = 2,
+        num_heads: int = 1,
+        dropout: float = 0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if num_blocks < 1:
             raise ValueError(f"SequenceEncoder: num_blocks must be >= 1, received {num_blocks}")
@@ -93,8 +103,9 @@ class SequenceEncoder(keras.layers.Layer):
 
     def build(self, input_shape):
         self.blocks = [
-            CausalSelfAttentionBlock(self.hidden_dim, self.num_heads, self.dropout,
-                                     name=f"block_{i}")
+            CausalSelfAttentionBlock(
+                self.hidden_dim, self.num_heads, self.dropout, name=f"block_{i}"
+            )
             for i in range(self.num_blocks)
         ]
         for block in self.blocks:
@@ -108,6 +119,10 @@ class SequenceEncoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(hidden_dim=self.hidden_dim, num_blocks=self.num_blocks,
-                      num_heads=self.num_heads, dropout=self.dropout)
+        config.update(
+            hidden_dim=self.hidden_dim,
+            num_blocks=self.num_blocks,
+            num_heads=self.num_heads,
+            dropout=self.dropout,
+        )
         return config

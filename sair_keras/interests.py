@@ -31,7 +31,8 @@ class InterestRelevance(keras.layers.Layer):
 
     def build(self, input_shape):
         self.pool = self.add_weight(
-            name="interest_pool", shape=(self.num_interests, self.hidden_dim),
+            name="interest_pool",
+            shape=(self.num_interests, self.hidden_dim),
             initializer=keras.initializers.TruncatedNormal(stddev=0.02),
             regularizer=self.pool_regularizer,
         )
@@ -42,9 +43,13 @@ class InterestRelevance(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_interests=self.num_interests, hidden_dim=self.hidden_dim,
-                      pool_regularizer=keras.regularizers.serialize(self.pool_regularizer)
-                      if self.pool_regularizer else None)
+        config.update(
+            num_interests=self.num_interests,
+            hidden_dim=self.hidden_dim,
+            pool_regularizer=keras.regularizers.serialize(self.pool_regularizer)
+            if self.pool_regularizer
+            else None,
+        )
         return config
 
 
@@ -70,10 +75,10 @@ class InterestInteraction(keras.layers.Layer):
 
     def build(self, input_shape):
         shape = (self.num_interests, self.num_interests)
-        init = keras.initializers.GlorotUniform()
-        self.w_q = self.add_weight(name="w_q", shape=shape, initializer=init)
-        self.w_k = self.add_weight(name="w_k", shape=shape, initializer=init)
-        self.w_v = self.add_weight(name="w_v", shape=shape, initializer=init)
+        # One initializer instance per weight: a reused unseeded one repeats its values.
+        self.w_q = self.add_weight(name="w_q", shape=shape, initializer="glorot_uniform")
+        self.w_k = self.add_weight(name="w_k", shape=shape, initializer="glorot_uniform")
+        self.w_v = self.add_weight(name="w_v", shape=shape, initializer="glorot_uniform")
         super().build(input_shape)
 
     def call(self, relevance: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
@@ -147,10 +152,9 @@ class InterestAggregation(keras.layers.Layer):
 
     def build(self, input_shape):
         k, d = self.num_slots, self.hidden_dim
-        glorot = keras.initializers.GlorotUniform()
-        self.w1 = self.add_weight(name="ffn_w1", shape=(k, d, d), initializer=glorot)
+        self.w1 = self.add_weight(name="ffn_w1", shape=(k, d, d), initializer="glorot_uniform")
         self.b1 = self.add_weight(name="ffn_b1", shape=(k, d), initializer="zeros")
-        self.w2 = self.add_weight(name="ffn_w2", shape=(k, d, d), initializer=glorot)
+        self.w2 = self.add_weight(name="ffn_w2", shape=(k, d, d), initializer="glorot_uniform")
         self.b2 = self.add_weight(name="ffn_b2", shape=(k, d), initializer="zeros")
         self.dropout_layer = keras.layers.Dropout(self.dropout)
         super().build(input_shape)

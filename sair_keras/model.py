@@ -89,23 +89,33 @@ class SAIRModel(keras.Model):
         self.model_config = model_config
         c = model_config
         self.embedding = SequenceEmbedding(
-            num_items, num_categories, c.max_len, c.hidden_dim, c.dropout,
-            max_item_categories, item_categories, c.use_categories, name="embedding",
+            num_items,
+            num_categories,
+            c.max_len,
+            c.hidden_dim,
+            c.dropout,
+            max_item_categories,
+            item_categories,
+            c.use_categories,
+            name="embedding",
         )
-        self.encoder = SequenceEncoder(c.hidden_dim, c.num_blocks, c.num_heads, c.dropout,
-                                       name="encoder")
+        self.encoder = SequenceEncoder(
+            c.hidden_dim, c.num_blocks, c.num_heads, c.dropout, name="encoder"
+        )
         self.relevance = self.interaction = self.top_k = self.aggregation = None
         if c.variant in ("sair", "sair_full"):
             regularizer = DeCovRegularizer(c.decov_weight) if c.decov_weight > 0 else None
-            self.relevance = InterestRelevance(c.num_interests, c.hidden_dim, regularizer,
-                                               name="interest_relevance")
+            self.relevance = InterestRelevance(
+                c.num_interests, c.hidden_dim, regularizer, name="interest_relevance"
+            )
         if c.variant in ("sair", "sair_label"):
             self.interaction = InterestInteraction(self.pool_size, name="interest_interaction")
             self.top_k = TopKInterest(min(c.top_k, self.pool_size), name="top_k_interest")
         if c.variant != "sasrec":
             slots = self.top_k.top_k if self.top_k is not None else self.pool_size
-            self.aggregation = InterestAggregation(slots, c.hidden_dim, c.dropout,
-                                                   name="interest_aggregation")
+            self.aggregation = InterestAggregation(
+                slots, c.hidden_dim, c.dropout, name="interest_aggregation"
+            )
 
     @property
     def pool_size(self) -> int:
@@ -116,7 +126,7 @@ class SAIRModel(keras.Model):
 
     def interest_pool(self) -> tf.Tensor:
         if self.model_config.variant == "sair_label":
-            return self.embedding.category_embedding[features.UNK_INDEX:]
+            return self.embedding.category_embedding[features.UNK_INDEX :]
         return self.relevance.pool
 
     def _encode(self, item_seq, training):
@@ -134,8 +144,8 @@ class SAIRModel(keras.Model):
         f, mask = self._encode(item_seq, training)
         if self.model_config.variant == "sasrec":
             return f
+        relevance = self._relevance(f)  # eq. 4 (builds the pool on the first call)
         pool = self.interest_pool()
-        relevance = self._relevance(f)  # eq. 4
         if self.model_config.variant == "sair_full":
             b, n = tf.shape(f)[0], tf.shape(f)[1]
             interests = tf.broadcast_to(pool[None, None], [b, n, *pool.shape])
@@ -171,8 +181,9 @@ class SAIRModel(keras.Model):
         inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])
         positives = item_seq
         negatives = sample_training_negatives(item_seq, self.num_items)
-        mask = tf.cast((inputs != features.PAD_INDEX) & (positives != features.PAD_INDEX),
-                       tf.float32)
+        mask = tf.cast(
+            (inputs != features.PAD_INDEX) & (positives != features.PAD_INDEX), tf.float32
+        )
         with tf.GradientTape() as tape:
             e = self(inputs, training=True)
             table = self.embedding.item_embedding
@@ -183,15 +194,19 @@ class SAIRModel(keras.Model):
             decov = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
             loss = bce + decov
         grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         return {"loss": loss, "bce_loss": bce, "decov_loss": decov}
 
     def candidate_scores(self, data) -> tf.Tensor:
         """Scores of `[target, negatives…]` after each history: `[B, 1 + M]`."""
         user = self.last_position(tf.cast(data[features.ITEM_SEQ], tf.int64))
         candidates = tf.concat(
-            [tf.reshape(tf.cast(data[features.TARGET], tf.int64), [-1, 1]),
-             tf.cast(data[features.NEGATIVES], tf.int64)], axis=1)
+            [
+                tf.reshape(tf.cast(data[features.TARGET], tf.int64), [-1, 1]),
+                tf.cast(data[features.NEGATIVES], tf.int64),
+            ],
+            axis=1,
+        )
         return self.score(user, candidates)
 
     def test_step(self, data):
@@ -224,8 +239,11 @@ class SAIRModel(keras.Model):
 def build_model(catalog, model_config: ModelConfig) -> SAIRModel:
     """A built SAIRModel for a `Catalog`."""
     model = SAIRModel(
-        catalog.num_items, catalog.num_categories, model_config,
-        catalog.item_categories.shape[1], catalog.item_categories,
+        catalog.num_items,
+        catalog.num_categories,
+        model_config,
+        catalog.item_categories.shape[1],
+        catalog.item_categories,
     )
     model(tf.zeros((1, model_config.max_len), tf.int64))
     return model

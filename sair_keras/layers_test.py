@@ -1,0 +1,170 @@
+"""Shapes, masking, causality and config round-trips of every SAIR layer."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from sair_keras.embedding import SequenceEmbedding
+from sair_keras.encoder import CausalSelfAttentionBlock, SequenceEncoder, causal_padding_mask
+from sair_keras.interests import (
+    InterestAggregation,
+    InterestInteraction,
+    InterestRelevance,
+    TopKInterest,
+)
+from sair_keras.regularizers import DeCovRegularizer
+
+B, N, D, L, K = 2, 6, 8, 5, 3
+RNG = np.random.default_rng(0)
+MASK = tf.constant([[False, False, True, True, True, True], [True] * N])
+
+
+def _x(shape=(B, N, D)):
+    return tf.constant(RNG.normal(size=shape).astype("float32"))
+
+
+def test_causal_padding_mask():
+    m = causal_padding_mask(tf.constant([[False, True, True]])).numpy()[0]
+    assert m.tolist() == [[True, False, False], [False, True, False], [False, True, True]]
+
+
+def test_sequence_embedding_shapes_padding_and_category_mean():
+    table = np.zeros((6, 2), dtype=np.int64)
+    table[2] = [2, 3]  # item 2 has categories 2 and 3
+    table[3] = [2, 0]
+    layer = SequenceEmbedding(6, 4, N, D, item_categories=table, max_item_categories=2)
+    seq = tf.constant([[0, 0, 2, 3, 4, 5]] * B, tf.int64)
+    out = layer(seq)
+    assert out.shape == (B, N, D)
+    np.testing.assert_array_equal(out.numpy()[:, :2], 0.0)  # padding embeds to zeros
+    expected = (
+        layer.item_embedding[2] + (layer.category_embedding[2] + layer.category_embedding[3]) / 2
+    )
+    np.testing.assert_allclose(layer.item_vectors(tf.constant([2])).numpy()[0], expected, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"item_categories must have shape \(6, 1\)"):
+        SequenceEmbedding(6, 4, N, D, item_categories=table)
+    with pytest.raises(ValueError, match="hidden_dim must be >= 1, received 0"):
+        SequenceEmbedding(6, 4, N, 0)
+
+
+def test_encoder_block_is_causal_and_ignores_padding():
+    block = CausalSelfAttentionBlock(D, num_heads=2)
+    x = _x()
+    out = block(x, MASK).numpy()
+    assert out.shape == (B, N, D)
+    np.testing.assert_array_equal(out[0, :2], 0.0)
+    # Garbage at padded positions does not reach real positions.
+    garbage = x.numpy().copy()
+    garbage[0, :2] = 100.0
+    np.testing.assert_allclose(
+        block(tf.constant(garbage), MASK).numpy()[0, 2:], out[0, 2:], rtol=1e-5, atol=1e-5
+    )
+    # Changing position t+1 leaves positions <= t unchanged.
+    later = x.numpy().copy()
+    later[:, 4] += 1.0
+    changed = block(tf.constant(later), MASK).numpy()
+    np.testing.assert_allclose(changed[:, :4], out[:, :4], rtol=1e-5, atol=1e-5)
+    assert not np.allclose(changed[:, 4], out[:, 4])
+    with pytest.raises(ValueError, match="hidden_dim=8, num_heads=3"):
+        CausalSelfAttentionBlock(8, num_heads=3)
+
+
+def test_encoder_stack():
+    enc = SequenceEncoder(D, num_blocks=3)
+    assert enc(_x(), MASK).shape == (B, N, D)
+    assert len(enc.blocks) == 3
+
+
+def test_interest_relevance_is_f_times_pool_transposed():
+    layer = InterestRelevance(L, D, DeCovRegularizer(1.0))
+    f = _x()
+    out = layer(f)
+    np.testing.assert_allclose(
+        out.numpy(), np.einsum("bnd,ld->bnl", f.numpy(), layer.pool.numpy()), rtol=1e-5, atol=1e-6
+    )
+    assert len(layer.losses) == 1  # the DeCov term
+
+
+def test_interest_interaction_is_causal_and_padding_masked():
+    layer = InterestInteraction(L)
+    r = _x((B, N, L))
+    out = layer(r, MASK).numpy()
+    assert out.shape == (B, N, L)
+    later = r.numpy().copy()
+    later[:, 3] -= 2.0
+    changed = layer(tf.constant(later), MASK).numpy()
+    np.testing.assert_allclose(changed[:, :3], out[:, :3], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(changed[:, 3], out[:, 3])
+    garbage = r.numpy().copy()
+    garbage[0, :2] = 50.0
+    np.testing.assert_allclose(
+        layer(tf.constant(garbage), MASK).numpy()[0, 2:], out[0, 2:], rtol=1e-5, atol=1e-6
+    )
+
+
+def test_top_k_interest_matches_numpy():
+    relevance = _x((B, N, L))
+    pool = tf.constant(RNG.normal(size=(L, D)).astype("float32"))
+    values, indices, interests = TopKInterest(K)(relevance, pool)
+    r = relevance.numpy()
+    ref_idx = np.argsort(-r, axis=-1, kind="stable")[..., :K]
+    np.testing.assert_array_equal(indices.numpy(), ref_idx)
+    np.testing.assert_allclose(values.numpy(), np.take_along_axis(r, ref_idx, -1), rtol=1e-6)
+    np.testing.assert_allclose(interests.numpy(), pool.numpy()[ref_idx], rtol=1e-6)
+    assert interests.shape == (B, N, K, D)
+
+
+def test_top_k_gradient_flows_through_values_and_pool():
+    relevance = tf.Variable(_x((B, N, L)))
+    pool = tf.Variable(RNG.normal(size=(L, D)).astype("float32"))
+    with tf.GradientTape() as tape:
+        values, _, interests = TopKInterest(K)(relevance, pool)
+        loss = tf.reduce_sum(values) + tf.reduce_sum(interests)
+    g_rel, g_pool = tape.gradient(loss, [relevance, pool])
+    assert float(tf.norm(g_rel)) > 0 and float(tf.norm(g_pool)) > 0
+
+
+def test_weights_of_the_same_shape_start_different():
+    layer = InterestInteraction(L)
+    layer.build((B, N, L))
+    assert not np.allclose(layer.w_q.numpy(), layer.w_k.numpy())
+    agg = InterestAggregation(K, D)
+    agg.build((B, N, K, D))
+    assert not np.allclose(agg.w1.numpy(), agg.w2.numpy())
+
+
+def test_interest_aggregation_weights_slots_by_softmax():
+    layer = InterestAggregation(K, D)
+    interests, f = _x((B, N, K, D)), _x()
+    values = tf.constant(RNG.normal(size=(B, N, K)).astype("float32"))
+    out = layer(interests, values, f, MASK).numpy()
+    assert out.shape == (B, N, D)
+    np.testing.assert_array_equal(out[0, :2], 0.0)
+    # Reference: per-slot FFN on I + F, softmax-weighted sum.
+    x = interests.numpy() + f.numpy()[:, :, None]
+    w1, b1, w2, b2 = (v.numpy() for v in (layer.w1, layer.b1, layer.w2, layer.b2))
+    h = np.maximum(np.einsum("bnkd,kde->bnke", x, w1) + b1, 0)
+    h = np.einsum("bnke,ked->bnkd", h, w2) + b2
+    w = np.exp(values.numpy()) / np.exp(values.numpy()).sum(-1, keepdims=True)
+    np.testing.assert_allclose(out[1], np.einsum("bnk,bnkd->bnd", w, h)[1], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        SequenceEmbedding(6, 4, N, D, dropout=0.1, max_item_categories=2),
+        CausalSelfAttentionBlock(D, 2, 0.1),
+        SequenceEncoder(D, 2, 2, 0.1),
+        InterestRelevance(L, D, DeCovRegularizer(0.3)),
+        InterestInteraction(L),
+        TopKInterest(K),
+        InterestAggregation(K, D, 0.1),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_every_layer_rebuilds_from_its_config(layer):
+    config = keras.layers.serialize(layer)
+    clone = keras.layers.deserialize(config)
+    assert type(clone) is type(layer)
+    assert clone.get_config() == layer.get_config()

@@ -1,0 +1,138 @@
+"""SAIRModel: variants, causality, gradients, negatives, training and SavedModel round-trip."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from sair_keras import features
+from sair_keras.catalog import Catalog
+from sair_keras.config import ModelConfig, ModelConfigError
+from sair_keras.model import SAIRModel, build_model, sample_training_negatives
+
+N = 10
+CATALOG = Catalog.synthetic(40, 5, seed=1)
+SMALL = dict(max_len=N, hidden_dim=16, num_heads=2, num_interests=6, top_k=2, dropout=0.1)
+VARIANTS = ("sasrec", "sair", "sair_full", "sair_label")
+SEQ = tf.constant([[0, 0, 0, 5, 9, 2, 17, 30, 8, 11], [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]])
+
+
+def _model(variant, **kw):
+    return build_model(CATALOG, ModelConfig(variant=variant, **{**SMALL, **kw}))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_output_shapes_and_padding(variant):
+    model = _model(variant)
+    out = model(SEQ).numpy()
+    assert out.shape == (2, N, 16)
+    np.testing.assert_array_equal(out[0, :3], 0.0)
+    if variant != "sasrec":
+        dist = model.interest_distributions(SEQ)
+        assert dist["before"].shape == dist["after"].shape == (2, N, model.pool_size)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_causality_end_to_end(variant):
+    model = _model(variant)
+    base = model(SEQ).numpy()
+    changed = SEQ.numpy().copy()
+    changed[:, 7] = [38, 39]  # change the item at position t + 1 = 7
+    out = model(tf.constant(changed)).numpy()
+    np.testing.assert_allclose(out[:, :7], base[:, :7], rtol=1e-5, atol=1e-5)
+    assert not np.allclose(out[:, 7], base[:, 7])
+    if variant in ("sair", "sair_label"):
+        before = model.interest_distributions(SEQ)["after"].numpy()
+        after = model.interest_distributions(tf.constant(changed))["after"].numpy()
+        np.testing.assert_allclose(after[:, :7], before[:, :7], rtol=1e-5, atol=1e-5)
+
+
+def test_sasrec_has_no_interest_parameters():
+    sasrec, sair = _model("sasrec"), _model("sair")
+    names = [w.name for w in sasrec.weights]
+    assert not [n for n in names if "interest" in n]
+    extra = {w.name.split("/")[1] for w in sair.weights} - {
+        w.name.split("/")[1] for w in sasrec.weights
+    }
+    assert extra == {"interest_relevance", "interest_interaction", "interest_aggregation"}
+    assert sair.count_params() > sasrec.count_params()
+
+
+def test_gradients_reach_the_pool_and_both_tables():
+    model = _model("sair")
+    with tf.GradientTape() as tape:
+        e = model(SEQ, training=True)
+        loss = tf.reduce_sum(model.score(e[:, -1], tf.constant([[4, 5], [6, 7]]))) + sum(
+            model.losses
+        )
+    wanted = {
+        "interest_pool": model.relevance.pool,
+        "item_embedding": model.embedding.item_embedding,
+        "category_embedding": model.embedding.category_embedding,
+    }
+    grads = tape.gradient(loss, list(wanted.values()))
+    for name, g in zip(wanted, grads, strict=True):
+        assert g is not None, name
+        assert float(tf.norm(tf.convert_to_tensor(g))) > 0, name
+
+
+def test_decov_is_reported_apart_from_bce():
+    model = _model("sair", decov_weight=2.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    logs = model.train_step({features.ITEM_SEQ: SEQ})
+    assert float(logs["decov_loss"]) > 0
+    assert float(logs["loss"]) == pytest.approx(float(logs["bce_loss"] + logs["decov_loss"]))
+    sasrec = _model("sasrec")
+    sasrec.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert float(sasrec.train_step({features.ITEM_SEQ: SEQ})["decov_loss"]) == 0.0
+
+
+def test_training_negatives_are_never_in_the_sequence():
+    # A catalog of 8 real items; each sequence holds 6 of them, so collisions are frequent.
+    seqs = tf.constant([[2, 3, 4, 5, 6, 7], [4, 5, 6, 7, 8, 9]], tf.int64)
+    for _ in range(20):
+        neg = sample_training_negatives(seqs, 10).numpy()
+        assert neg.shape == (2, 6)
+        assert set(neg[0]) <= {8, 9} and set(neg[1]) <= {2, 3}
+
+
+def test_invalid_configs_are_refused():
+    with pytest.raises(ModelConfigError, match="top_k K=7 exceeds the interest pool L=6"):
+        ModelConfig(variant="sair", num_interests=6, top_k=7)
+    with pytest.raises(ModelConfigError, match="unknown variant 'bert'"):
+        ModelConfig(variant="bert")
+
+
+def test_model_rebuilds_from_config():
+    model = _model("sair")
+    clone = SAIRModel.from_config(model.get_config())
+    clone(SEQ)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone(SEQ).numpy(), model(SEQ).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["sair", "sasrec"])
+def test_saved_model_gives_identical_scores_in_a_fresh_process(tmp_path, variant):
+    model = _model(variant)
+    candidates = tf.constant([[2, 3, 4, 40], [5, 6, 7, 8]])
+    expected = model.score(model.last_position(SEQ), candidates).numpy()
+    path = tmp_path / "model"
+    model.save(str(path))
+    np.save(tmp_path / "seq.npy", SEQ.numpy())
+    np.save(tmp_path / "cand.npy", candidates.numpy())
+    script = textwrap.dedent(f"""
+        import os
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+        import numpy as np, tensorflow as tf, tf_keras as keras
+        import sair_keras.model  # registers the custom objects
+        m = keras.models.load_model({str(path)!r})
+        seq = tf.constant(np.load({str(tmp_path / "seq.npy")!r}))
+        cand = tf.constant(np.load({str(tmp_path / "cand.npy")!r}))
+        np.save({str(tmp_path / "got.npy")!r}, m.score(m.last_position(seq), cand).numpy())
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "got.npy"), expected)
