@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sair_keras import data, features
+
+
+def _write(path, examples):
+    with tf.io.TFRecordWriter(str(path), options="GZIP") as w:
+        for ex in examples:
+            f = {features.USER_ID: tf.train.Feature(bytes_list=tf.train.BytesList(
+                value=[ex["user"].encode()])),
+                 features.ITEM_SEQ: tf.train.Feature(int64_list=tf.train.Int64List(
+                     value=ex["seq"]))}
+            if "target" in ex:
+                f[features.TARGET] = tf.train.Feature(int64_list=tf.train.Int64List(
+                    value=[ex["target"]]))
+                f[features.NEGATIVES] = tf.train.Feature(int64_list=tf.train.Int64List(
+                    value=ex["negatives"]))
+            w.write(tf.train.Example(features=tf.train.Features(feature=f)).SerializeToString())
+
+
+def test_left_pad_and_cut():
+    assert data.left_pad(tf.constant([5, 6], tf.int64), 4).numpy().tolist() == [0, 0, 5, 6]
+    assert data.left_pad(tf.constant([1, 2, 3, 4, 5], tf.int64), 3).numpy().tolist() == [3, 4, 5]
+
+
+def test_eval_dataset_pads_and_keeps_candidates(tmp_path):
+    _write(tmp_path / "a.gz", [
+        {"user": "u", "seq": [2, 3], "target": 4, "negatives": [5, 6, 7]},
+        {"user": "v", "seq": [2, 3, 4, 5, 6], "target": 7, "negatives": [8, 9, 10]},
+    ])
+    batch = next(iter(data.eval_dataset(str(tmp_path / "*.gz"), 8, 4, num_negatives=3)))
+    assert batch[features.ITEM_SEQ].numpy().tolist() == [[0, 0, 2, 3], [3, 4, 5, 6]]
+    assert batch[features.TARGET].numpy().tolist() == [[4], [7]]
+    assert batch[features.NEGATIVES].numpy().tolist() == [[5, 6, 7], [8, 9, 10]]
+
+
+def test_train_dataset_streams_every_sequence(tmp_path):
+    _write(tmp_path / "a.gz", [{"user": f"u{i}", "seq": [2] * (i + 1)} for i in range(10)])
+    seen = []
+    for batch in data.train_dataset(str(tmp_path / "*.gz"), 4, 6, seed=1):
+        assert batch[features.ITEM_SEQ].shape[1] == 6
+        seen += [u.decode() for u in batch[features.USER_ID].numpy()]
+    assert sorted(seen) == sorted(f"u{i}" for i in range(10))
+    assert np.all(batch[features.ITEM_SEQ].numpy()[:, -1] == 2)
+
+
+def test_missing_files_are_named():
+    with pytest.raises(FileNotFoundError, match="no TFRecord files match /nope"):
+        data.eval_dataset("/nope/*.gz", 2, 3)
