@@ -8,15 +8,19 @@ from sair_keras import data, features
 def _write(path, examples):
     with tf.io.TFRecordWriter(str(path), options="GZIP") as w:
         for ex in examples:
-            f = {features.USER_ID: tf.train.Feature(bytes_list=tf.train.BytesList(
-                value=[ex["user"].encode()])),
-                 features.ITEM_SEQ: tf.train.Feature(int64_list=tf.train.Int64List(
-                     value=ex["seq"]))}
+            f = {
+                features.USER_ID: tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[ex["user"].encode()])
+                ),
+                features.ITEM_SEQ: tf.train.Feature(int64_list=tf.train.Int64List(value=ex["seq"])),
+            }
             if "target" in ex:
-                f[features.TARGET] = tf.train.Feature(int64_list=tf.train.Int64List(
-                    value=[ex["target"]]))
-                f[features.NEGATIVES] = tf.train.Feature(int64_list=tf.train.Int64List(
-                    value=ex["negatives"]))
+                f[features.TARGET] = tf.train.Feature(
+                    int64_list=tf.train.Int64List(value=[ex["target"]])
+                )
+                f[features.NEGATIVES] = tf.train.Feature(
+                    int64_list=tf.train.Int64List(value=ex["negatives"])
+                )
             w.write(tf.train.Example(features=tf.train.Features(feature=f)).SerializeToString())
 
 
@@ -26,10 +30,13 @@ def test_left_pad_and_cut():
 
 
 def test_eval_dataset_pads_and_keeps_candidates(tmp_path):
-    _write(tmp_path / "a.gz", [
-        {"user": "u", "seq": [2, 3], "target": 4, "negatives": [5, 6, 7]},
-        {"user": "v", "seq": [2, 3, 4, 5, 6], "target": 7, "negatives": [8, 9, 10]},
-    ])
+    _write(
+        tmp_path / "a.gz",
+        [
+            {"user": "u", "seq": [2, 3], "target": 4, "negatives": [5, 6, 7]},
+            {"user": "v", "seq": [2, 3, 4, 5, 6], "target": 7, "negatives": [8, 9, 10]},
+        ],
+    )
     batch = next(iter(data.eval_dataset(str(tmp_path / "*.gz"), 8, 4, num_negatives=3)))
     assert batch[features.ITEM_SEQ].numpy().tolist() == [[0, 0, 2, 3], [3, 4, 5, 6]]
     assert batch[features.TARGET].numpy().tolist() == [[4], [7]]

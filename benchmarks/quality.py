@@ -1,0 +1,212 @@
+"""Quality benchmark: train and evaluate SAIR variants and a popularity baseline.
+
+  python benchmarks/quality.py --dataset ml-100k --variants sasrec sair --seeds 0 1 2
+
+Ingests `../shared/data/<dataset>` with the project's ingestion (never copied), trains each
+variant per seed with early stopping on validation NDCG@10 (best weights restored), and
+scores the **test** split: sampled HR/NDCG@5/10/20 (target among its 100 fixed negatives)
+and full-catalog HR/NDCG@10/20. The popularity baseline ranks by item counts in the
+training split only. Writes `benchmarks/results/<dataset>.json`:
+`summary.<variant>.test.<metric>.{mean,std}`, every run under `runs`.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The paper's (L, K) for ML-1M; ML-100K has no value in the paper and uses the same.
+INTERESTS = {"ml-1m": (10, 3), "ml-100k": (10, 3)}
+
+
+def ingest(dataset: str, shared_data: Path, out: Path):
+    import apache_beam as beam
+
+    from components.sequence_gen import ingest as ingest_lib
+    from components.sequence_gen import movielens
+    from components.sequence_gen.config import DataConfig
+
+    outputs = ingest_lib.IngestOutputs.under(str(out))
+    options = beam.options.pipeline_options.PipelineOptions(
+        ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    )
+    report = ingest_lib.run_ingestion(
+        movielens.source_config(dataset, shared_data / dataset),
+        DataConfig(),
+        outputs,
+        lambda: beam.Pipeline(options=options),
+    )
+    return outputs, report
+
+
+def popularity(outputs) -> dict:
+    """Ranks test candidates by their count in the training split (no test leakage)."""
+    import tensorflow as tf
+
+    from sair_keras import data, features, ranking, train
+
+    counts: Counter = Counter()
+    train_ds = data.train_dataset(data.split_pattern(outputs.examples_dir, "train"), 1024, 150)
+    for batch in train_ds:
+        counts.update(batch[features.ITEM_SEQ].numpy().ravel().tolist())
+    counts.pop(features.PAD_INDEX, None)
+    table = np.zeros(max(counts) + 1 if counts else 1, dtype=np.float32)
+    for item, n in counts.items():
+        table[item] = n
+    sampled, full = [], []
+    for batch in data.eval_dataset(data.split_pattern(outputs.examples_dir, "test"), 1024, 150):
+        cand = np.concatenate(
+            [batch[features.TARGET].numpy(), batch[features.NEGATIVES].numpy()], axis=1
+        )
+        scores = table[np.minimum(cand, len(table) - 1)] * (cand < len(table))
+        sampled.append(ranking.pessimistic_rank(tf.constant(scores)).numpy())
+        b = cand.shape[0]
+        catalog = np.tile(np.pad(table, (0, max(0, int(cand.max()) + 1 - len(table)))), (b, 1))
+        full.append(
+            ranking.catalog_rank(
+                tf.constant(catalog),
+                tf.constant(batch[features.TARGET].numpy()[:, 0]),
+                batch[features.ITEM_SEQ],
+            ).numpy()
+        )
+    result = train.rank_metrics(np.concatenate(sampled), ranking.CUTOFFS)
+    full_m = train.rank_metrics(np.concatenate(full), (10, 20))
+    full_m.pop("users")
+    result.update({f"full_{k}": v for k, v in full_m.items()})
+    return result
+
+
+def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
+    import tensorflow as tf
+
+    from sair_keras import data, train
+    from sair_keras.catalog import Catalog
+    from sair_keras.config import ModelConfig, TrainConfig
+    from sair_keras.model import build_model
+
+    tf.keras.utils.set_random_seed(seed)
+    num_interests, top_k = INTERESTS[dataset]
+    model_config = ModelConfig(
+        variant=variant,
+        num_interests=num_interests,
+        top_k=top_k,
+        max_len=150,
+        hidden_dim=64,
+        dropout=args.dropout,
+    )
+    train_config = TrainConfig(epochs=args.max_epochs, patience=args.patience, seed=seed)
+    catalog = Catalog.load(outputs.vocabulary_dir)
+    model = build_model(catalog, model_config)
+    split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
+    train_ds = data.train_dataset(split("train"), train_config.batch_size, 150, seed=seed)
+    val_ds = data.eval_dataset(split("eval"), 512, 150)
+    test_ds = data.eval_dataset(split("test"), 512, 150)
+    start = time.monotonic()
+    history = train.fit(model, train_ds, val_ds, train_config, verbose=0)
+    wall = time.monotonic() - start
+    h = history.history
+    best = int(np.argmax(h["val_ndcg_10"]))
+    reached = [t for t, hr in zip(h["elapsed_seconds"], h["val_hr_10"], strict=True) if hr >= 0.82]
+    return {
+        "variant": variant,
+        "seed": seed,
+        "model_config": model_config.to_dict(),
+        "train_config": train_config.to_dict(),
+        "epochs_run": len(h["loss"]),
+        "best_epoch": best + 1,
+        "best_val_ndcg_10": float(h["val_ndcg_10"][best]),
+        "train_wall_s": round(wall, 1),
+        "seconds_to_val_hr10_0.82": round(reached[0], 1) if reached else None,
+        "final_decov_loss": float(h["decov_loss"][-1]),
+        "test": train.evaluate(model, test_ds),
+    }
+
+
+def summarize(runs: list[dict]) -> dict:
+    summary: dict = {}
+    for variant in dict.fromkeys(r["variant"] for r in runs):
+        mine = [r for r in runs if r["variant"] == variant]
+        metrics = [k for k in mine[0]["test"] if k != "users"]
+        summary[variant] = {
+            "test": {
+                m: {
+                    "mean": round(float(np.mean([r["test"][m] for r in mine])), 4),
+                    "std": round(float(np.std([r["test"][m] for r in mine])), 4),
+                }
+                for m in metrics
+            },
+            "runs": len(mine),
+        }
+        if "train_wall_s" in mine[0]:
+            summary[variant]["train_wall_s"] = round(
+                float(np.mean([r["train_wall_s"] for r in mine])), 1
+            )
+            summary[variant]["best_epoch"] = [r["best_epoch"] for r in mine]
+    return summary
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--dataset", choices=sorted(INTERESTS), default="ml-100k")
+    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--max-epochs", type=int, default=200)
+    p.add_argument("--patience", type=int, default=20)
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
+    p.add_argument("--results", help="default benchmarks/results/<dataset>.json")
+    args = p.parse_args()
+    results_path = Path(args.results or ROOT / "benchmarks" / "results" / f"{args.dataset}.json")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp))
+        runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}]
+        print(f"popularity: {json.dumps(runs[0]['test'])}", flush=True)
+        for variant in args.variants:
+            for seed in args.seeds:
+                run = run_variant(outputs, args.dataset, variant, seed, args)
+                runs.append(run)
+                print(
+                    f"{variant} seed {seed}: best epoch {run['best_epoch']}, "
+                    f"{run['train_wall_s']} s, test {json.dumps(run['test'])}",
+                    flush=True,
+                )
+    result = {
+        "dataset": args.dataset,
+        "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
+        "(pessimistic ties); full: target among all items the user has not seen",
+        "data": {k: report[k] for k in ("users", "items", "actions", "categories")},
+        "summary": summarize(runs),
+        "runs": runs,
+        "environment": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d"),
+            "command": " ".join(["python", *sys.argv]),
+        },
+    }
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {results_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Training throughput on ML-1M: seconds per epoch and sequences per second per variant.
+
+  python benchmarks/train_throughput.py [--variants sasrec sair] [--epochs 3] [--jit]
+
+Ingests `../shared/data/ml-1m` (never copied), then for each variant trains `--epochs`
+epochs over the 6,040 training sequences (max_len 150, batch 256, hidden 64, L=10, K=3)
+without validation, and times every epoch after the first (which includes tracing).
+`--jit` compiles the train step with XLA. Writes `benchmarks/results/train_throughput.json`
+(one entry per variant; `--jit` results go under `xla`).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from quality import ingest  # noqa: E402
+
+
+def measure(outputs, variant: str, epochs: int, jit: bool) -> dict:
+    import tensorflow as tf
+    import tf_keras as keras
+
+    from sair_keras import data, ranking
+    from sair_keras.catalog import Catalog
+    from sair_keras.config import ModelConfig
+    from sair_keras.model import build_model
+    from sair_keras.train import EpochTimer
+
+    tf.keras.utils.set_random_seed(0)
+    model = build_model(
+        Catalog.load(outputs.vocabulary_dir),
+        ModelConfig(variant=variant, num_interests=10, top_k=3),
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3), metrics=ranking.sampled_metrics(), jit_compile=jit
+    )
+    ds = data.train_dataset(data.split_pattern(outputs.examples_dir, "train"), 256, 150)
+    sequences = sum(int(b["item_seq"].shape[0]) for b in ds)
+    timer = EpochTimer()
+    model.fit(ds, epochs=epochs, callbacks=[timer], verbose=0)
+    steady = timer.epoch_seconds[1:]
+    seconds = float(np.mean(steady))
+    return {
+        "seconds_per_epoch": round(seconds, 2),
+        "sequences_per_second": round(sequences / seconds, 1),
+        "first_epoch_seconds": round(timer.epoch_seconds[0], 2),
+        "epochs_timed": len(steady),
+        "sequences_per_epoch": sequences,
+        "parameters": model.count_params(),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--jit", action="store_true", help="XLA-compile the train step")
+    p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
+    p.add_argument("--results", default=str(ROOT / "benchmarks/results/train_throughput.json"))
+    args = p.parse_args()
+    path = Path(args.results)
+    results = json.loads(path.read_text()) if path.exists() else {}
+    target = results.setdefault("xla", {}) if args.jit else results
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs, _ = ingest("ml-1m", Path(args.shared_data), Path(tmp))
+        for variant in args.variants:
+            target[variant] = measure(outputs, variant, args.epochs, args.jit)
+            print(
+                f"{variant}{' (xla)' if args.jit else ''}: {json.dumps(target[variant])}",
+                flush=True,
+            )
+    if "sasrec" in target and "sair" in target:
+        target["sair_over_sasrec"] = round(
+            target["sair"]["seconds_per_epoch"] / target["sasrec"]["seconds_per_epoch"], 3
+        )
+    results["environment"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+        "setup": "ML-1M, max_len 150, batch 256, hidden 64, 2 blocks, 1 head, L=10, K=3",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
