@@ -91,6 +91,26 @@ def popularity(outputs) -> dict:
     return result
 
 
+class Progress:
+    """A line every 10 epochs: the benchmark runs long without Keras' own output."""
+
+    def __new__(cls, label: str):
+        import tf_keras as keras
+
+        class _Progress(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if (epoch + 1) % 10 == 0:
+                    print(
+                        f"  {label} epoch {epoch + 1}: bce {logs['bce_loss']:.4f} "
+                        f"val_hr_10 {logs.get('val_hr_10', float('nan')):.4f} "
+                        f"val_ndcg_10 {logs.get('val_ndcg_10', float('nan')):.4f} "
+                        f"{logs['elapsed_seconds']:.0f} s",
+                        flush=True,
+                    )
+
+        return _Progress()
+
+
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     import tensorflow as tf
 
@@ -117,7 +137,14 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     val_ds = data.eval_dataset(split("eval"), 512, 150)
     test_ds = data.eval_dataset(split("test"), 512, 150)
     start = time.monotonic()
-    history = train.fit(model, train_ds, val_ds, train_config, verbose=0)
+    history = train.fit(
+        model,
+        train_ds,
+        val_ds,
+        train_config,
+        verbose=0,
+        callbacks=[Progress(f"{variant} seed {seed}")],
+    )
     wall = time.monotonic() - start
     h = history.history
     best = int(np.argmax(h["val_ndcg_10"]))

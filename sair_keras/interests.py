@@ -134,8 +134,15 @@ class InterestAggregation(keras.layers.Layer):
     `I'_k = I_k + F`, `I''_k = FFN_k(I'_k) = W2_k ReLU(W1_k I'_k + b1_k) + b2_k` (one FFN per
     slot k), `w = softmax(val)` over the K slots, `e_t = Σ_k w_k I''_k`.
 
+    Computed without per-slot transposes, exactly:
+    `W1_k (C[idx_k] + F) = (C W1_k)[idx_k] + F W1_k` (the gather of eq. 7 moves after the
+    first layer; `F W1` is one `[BN, D] × [D, K·D]` product), and
+    `Σ_k w_k (h_k W2_k + b2_k) = [w_1 h_1, …, w_K h_K] · [W2_1; …; W2_K] + Σ_k w_k b2_k`
+    (one `[BN, K·D] × [K·D, D]` product).
+
     Args: num_slots: K. hidden_dim: D. dropout: inside the FFNs.
-    Call args: interests `[B, N, K, D]`, values `[B, N, K]`, F `[B, N, D]`, mask `[B, N]`.
+    Call args: indices int `[B, N, K]` into the pool (slot k holds interest `C[indices_k]`),
+      values `[B, N, K]`, F `[B, N, D]`, pool C `[L, D]`, mask bool `[B, N]`.
     Returns: `[B, N, D]`, zero at padded positions.
     """
 
@@ -152,20 +159,31 @@ class InterestAggregation(keras.layers.Layer):
 
     def build(self, input_shape):
         k, d = self.num_slots, self.hidden_dim
-        self.w1 = self.add_weight(name="ffn_w1", shape=(k, d, d), initializer="glorot_uniform")
+        # Slot-major layouts: reshaping them to [D, K·D] and [K·D, D] costs nothing.
+        self.w1 = self.add_weight(name="ffn_w1", shape=(d, k, d), initializer="glorot_uniform")
         self.b1 = self.add_weight(name="ffn_b1", shape=(k, d), initializer="zeros")
         self.w2 = self.add_weight(name="ffn_w2", shape=(k, d, d), initializer="glorot_uniform")
         self.b2 = self.add_weight(name="ffn_b2", shape=(k, d), initializer="zeros")
         self.dropout_layer = keras.layers.Dropout(self.dropout)
         super().build(input_shape)
 
-    def call(self, interests, values, f, mask, training=None):
-        x = interests + f[:, :, None, :]  # eq. 8
-        h = tf.nn.relu(tf.einsum("bnkd,kde->bnke", x, self.w1) + self.b1)
+    def call(self, indices, values, f, pool, mask, training=None):
+        k, d = self.num_slots, self.hidden_dim
+        b, n = tf.shape(f)[0], tf.shape(f)[1]
+        l = tf.shape(pool)[0]
+        # (C W1_k)[idx_k] for every slot: a [K·L, D] table and one gather.
+        pool_w1 = tf.reshape(tf.einsum("ld,dke->kle", pool, self.w1), [-1, d])  # row k·L + l
+        offsets = tf.range(k, dtype=indices.dtype) * tf.cast(l, indices.dtype)
+        interest_part = tf.gather(pool_w1, indices + offsets)  # [B, N, K, D]
+        f_part = tf.reshape(
+            tf.matmul(tf.reshape(f, [-1, d]), tf.reshape(self.w1, [d, k * d])), [b, n, k, d]
+        )
+        h = tf.nn.relu(interest_part + f_part + self.b1)  # eq. 8 and the first FFN layer
         h = self.dropout_layer(h, training=training)
-        h = tf.einsum("bnke,ked->bnkd", h, self.w2) + self.b2
         weights = tf.nn.softmax(values, axis=-1)  # eq. 9
-        fused = tf.einsum("bnk,bnkd->bnd", weights, h)  # eq. 10
+        weighted = tf.reshape(h * weights[..., None], [-1, k * d])
+        fused = tf.matmul(weighted, tf.reshape(self.w2, [k * d, d]))  # eq. 10
+        fused = tf.reshape(fused, [b, n, d]) + tf.einsum("bnk,kd->bnd", weights, self.b2)
         return fused * tf.cast(mask, fused.dtype)[..., None]
 
     def get_config(self):

@@ -131,20 +131,22 @@ def test_weights_of_the_same_shape_start_different():
     assert not np.allclose(layer.w_q.numpy(), layer.w_k.numpy())
     agg = InterestAggregation(K, D)
     agg.build((B, N, K, D))
-    assert not np.allclose(agg.w1.numpy(), agg.w2.numpy())
+    assert not np.allclose(np.transpose(agg.w1.numpy(), (1, 0, 2)), agg.w2.numpy())
 
 
 def test_interest_aggregation_weights_slots_by_softmax():
     layer = InterestAggregation(K, D)
-    interests, f = _x((B, N, K, D)), _x()
+    pool = tf.constant(RNG.normal(size=(L, D)).astype("float32"))
+    indices = tf.constant(RNG.integers(0, L, size=(B, N, K)), tf.int32)
+    f = _x()
     values = tf.constant(RNG.normal(size=(B, N, K)).astype("float32"))
-    out = layer(interests, values, f, MASK).numpy()
+    out = layer(indices, values, f, pool, MASK).numpy()
     assert out.shape == (B, N, D)
     np.testing.assert_array_equal(out[0, :2], 0.0)
-    # Reference: per-slot FFN on I + F, softmax-weighted sum.
-    x = interests.numpy() + f.numpy()[:, :, None]
+    # Reference, straight from eqs. 8-10: per-slot FFN on C[idx] + F, softmax-weighted sum.
+    x = pool.numpy()[indices.numpy()] + f.numpy()[:, :, None]
     w1, b1, w2, b2 = (v.numpy() for v in (layer.w1, layer.b1, layer.w2, layer.b2))
-    h = np.maximum(np.einsum("bnkd,kde->bnke", x, w1) + b1, 0)
+    h = np.maximum(np.einsum("bnkd,dke->bnke", x, w1) + b1, 0)
     h = np.einsum("bnke,ked->bnkd", h, w2) + b2
     w = np.exp(values.numpy()) / np.exp(values.numpy()).sum(-1, keepdims=True)
     np.testing.assert_allclose(out[1], np.einsum("bnk,bnkd->bnd", w, h)[1], rtol=1e-4, atol=1e-5)

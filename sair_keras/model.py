@@ -147,12 +147,12 @@ class SAIRModel(keras.Model):
         relevance = self._relevance(f)  # eq. 4 (builds the pool on the first call)
         pool = self.interest_pool()
         if self.model_config.variant == "sair_full":
-            b, n = tf.shape(f)[0], tf.shape(f)[1]
-            interests = tf.broadcast_to(pool[None, None], [b, n, *pool.shape])
-            return self.aggregation(interests, relevance, f, mask, training=training)
+            every = tf.broadcast_to(tf.range(self.pool_size), tf.shape(relevance))
+            return self.aggregation(every, relevance, f, pool, mask, training=training)
         relevance = self.interaction(relevance, mask)  # eq. 5
-        values, _, interests = self.top_k(relevance, pool)  # eqs. 6-7
-        return self.aggregation(interests, values, f, mask, training=training)  # eqs. 8-10
+        # eqs. 6-7; the aggregation fuses the gather of C into its first layer.
+        values, indices, _ = self.top_k(relevance, pool)
+        return self.aggregation(indices, values, f, pool, mask, training=training)  # eqs. 8-10
 
     def interest_distributions(self, item_seq) -> dict[str, tf.Tensor]:
         """Per-position relevance over the interest pool, `[B, N, L]`, before and after the

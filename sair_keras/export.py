@@ -1,0 +1,116 @@
+"""The serving SavedModel: raw item ids in and out, the vocabulary inside.
+
+Signatures (TF Serving and any `tf.saved_model.load` caller):
+  serving_default(examples: string [B])   serialized tf.Example with `history` (bytes list
+                                           of raw item ids, oldest first) → top-N
+  recommend(history: string [B, H])        raw ids, "" pads → `item_ids` string [B, N],
+                                           `scores` float [B, N]; seen items excluded
+  score(history: string [B, H], candidates: string [B, M]) → `scores` float [B, M]
+  candidate_scores(examples: string [B])   internal eval examples (`item_seq`, `target`,
+                                           `negatives`) → `scores` [B, 1 + M], target first;
+                                           what the Evaluator (TFMA) ranks
+Unknown ids in a history are ignored; an unknown candidate scores as `[UNK]`.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from sair_keras import features, inference
+from sair_keras.catalog import Catalog
+from sair_keras.model import SAIRModel
+
+HISTORY = "history"
+
+
+def compact_left(indices: tf.Tensor, max_len: int) -> tf.Tensor:
+    """Drops zeros from each row (keeping order) and left-pads / cuts to `max_len`."""
+    keep = tf.cast(indices != features.PAD_INDEX, tf.int32)
+    # A stable sort on "is kept" puts the zeros first and keeps the items' order.
+    order = tf.argsort(keep, axis=1, stable=True)
+    packed = tf.gather(indices, order, batch_dims=1)
+    width = tf.shape(packed)[1]
+    packed = tf.pad(packed, [[0, 0], [tf.maximum(max_len - width, 0), 0]])[:, -max_len:]
+    return tf.ensure_shape(packed, [None, max_len])
+
+
+class ServingModule(tf.Module):
+    def __init__(self, model: SAIRModel, catalog: Catalog, top_n: int = 10):
+        super().__init__()
+        self.model = model
+        self.max_len = model.model_config.max_len
+        self.top_n = top_n
+        real = list(catalog.item_ids[features.FIRST_ITEM_INDEX :])
+        self.item_to_index = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(real),
+                tf.range(features.FIRST_ITEM_INDEX, len(catalog.item_ids), dtype=tf.int64),
+            ),
+            default_value=tf.constant(features.PAD_INDEX, tf.int64),
+        )
+        self.index_to_item = tf.constant(list(catalog.item_ids))
+        self.index = inference.catalog_index(model, top_n)
+
+    def _indices(self, history: tf.Tensor) -> tf.Tensor:
+        return compact_left(self.item_to_index.lookup(history), self.max_len)
+
+    def _recommend(self, history: tf.Tensor) -> dict[str, tf.Tensor]:
+        scores, items = inference.top_n(self.model, self._indices(history), self.top_n, self.index)
+        return {"item_ids": tf.gather(self.index_to_item, items), "scores": scores}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="history")])
+    def recommend(self, history):
+        return self._recommend(history)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serving_default(self, examples):
+        parsed = tf.io.parse_example(examples, {HISTORY: tf.io.VarLenFeature(tf.string)})
+        return self._recommend(tf.sparse.to_dense(parsed[HISTORY], default_value=""))
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None], tf.string, name="history"),
+            tf.TensorSpec([None, None], tf.string, name="candidates"),
+        ]
+    )
+    def score(self, history, candidates):
+        user = self.model.last_position(self._indices(history))
+        items = self.item_to_index.lookup(candidates)
+        items = tf.where(
+            items == features.PAD_INDEX, tf.constant(features.UNK_INDEX, tf.int64), items
+        )
+        return {"scores": self.model.score(user, items)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def candidate_scores(self, examples):
+        parsed = tf.io.parse_example(
+            examples,
+            {
+                features.ITEM_SEQ: tf.io.VarLenFeature(tf.int64),
+                features.TARGET: tf.io.FixedLenFeature([1], tf.int64),
+                features.NEGATIVES: tf.io.VarLenFeature(tf.int64),
+            },
+        )
+        batch = {
+            features.ITEM_SEQ: compact_left(
+                tf.sparse.to_dense(parsed[features.ITEM_SEQ]), self.max_len
+            ),
+            features.TARGET: parsed[features.TARGET],
+            features.NEGATIVES: tf.sparse.to_dense(parsed[features.NEGATIVES]),
+        }
+        return {"scores": self.model.candidate_scores(batch)}
+
+
+def export_serving_model(model: SAIRModel, catalog: Catalog, path: str, top_n: int = 10) -> None:
+    """Writes a SavedModel at `path` with the four signatures above."""
+    module = ServingModule(model, catalog, top_n)
+    tf.saved_model.save(
+        module,
+        path,
+        signatures={
+            "serving_default": module.serving_default,
+            "recommend": module.recommend,
+            "score": module.score,
+            "candidate_scores": module.candidate_scores,
+        },
+    )

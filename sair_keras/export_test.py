@@ -1,0 +1,67 @@
+"""The serving SavedModel, loaded in a fresh process, answers in raw item ids."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import tensorflow as tf
+
+from sair_keras import export
+from sair_keras.catalog import Catalog
+from sair_keras.config import ModelConfig
+from sair_keras.model import build_model
+
+
+def test_compact_left():
+    x = tf.constant([[0, 5, 0, 6], [7, 8, 9, 10]], tf.int64)
+    assert export.compact_left(x, 3).numpy().tolist() == [[0, 5, 6], [8, 9, 10]]
+    assert export.compact_left(x, 6).numpy().tolist() == [[0, 0, 0, 0, 5, 6], [0, 0, 7, 8, 9, 10]]
+
+
+FRESH = textwrap.dedent("""
+    import json, os, sys
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tensorflow as tf
+    m = tf.saved_model.load(sys.argv[1])
+    out = {"signatures": sorted(m.signatures)}
+    hist = tf.constant([["3", "7", "11", "", ""], ["20", "nope", "4", "9", "1"]])
+    rec = m.signatures["recommend"](history=hist)
+    out["ids"] = rec["item_ids"].numpy().astype(str).tolist()
+    out["scores"] = rec["scores"].numpy().tolist()
+    clean = tf.constant([["3", "7", "11"], ["20", "4", "9"]])
+    out["clean_ids"] = m.signatures["recommend"](history=tf.constant(
+        [["3", "7", "11", ""], ["20", "4", "9", "1"]]))["item_ids"].numpy().astype(str).tolist()
+    out["rescored"] = m.signatures["score"](history=hist, candidates=rec["item_ids"])[
+        "scores"].numpy().tolist()
+    ex = [tf.train.Example(features=tf.train.Features(feature={"history": tf.train.Feature(
+        bytes_list=tf.train.BytesList(value=[s.encode() for s in row]))})).SerializeToString()
+        for row in (["3", "7", "11"], ["20", "nope", "4", "9", "1"])]
+    out["example_ids"] = m.signatures["serving_default"](examples=tf.constant(ex))[
+        "item_ids"].numpy().astype(str).tolist()
+    print(json.dumps(out))
+""")
+
+
+def test_exported_model_in_a_fresh_process(tmp_path):
+    catalog = Catalog.synthetic(30, 4)
+    model = build_model(catalog, ModelConfig(max_len=6, hidden_dim=8, num_interests=4, top_k=2))
+    export.export_serving_model(model, catalog, str(tmp_path / "serving"), top_n=5)
+    proc = subprocess.run(
+        [sys.executable, "-c", FRESH, str(tmp_path / "serving")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["signatures"] == ["candidate_scores", "recommend", "score", "serving_default"]
+    history = [{"3", "7", "11"}, {"20", "4", "9", "1"}]
+    for row, ids in enumerate(out["ids"]):
+        assert len(ids) == 5
+        assert not set(ids) & history[row]  # seen items are never recommended
+        assert not set(ids) & {"[PAD]", "[UNK]"}
+        assert out["scores"][row] == sorted(out["scores"][row], reverse=True)
+    assert out["ids"] == out["clean_ids"]  # the unknown id "nope" and "" are ignored
+    np.testing.assert_allclose(out["rescored"], out["scores"], rtol=1e-5)
+    assert out["example_ids"] == out["ids"]
