@@ -170,10 +170,10 @@ class InterestAggregation(keras.layers.Layer):
     def call(self, indices, values, f, pool, mask, training=None):
         k, d = self.num_slots, self.hidden_dim
         b, n = tf.shape(f)[0], tf.shape(f)[1]
-        l = tf.shape(pool)[0]
+        pool_size = tf.shape(pool)[0]
         # (C W1_k)[idx_k] for every slot: a [K·L, D] table and one gather.
         pool_w1 = tf.reshape(tf.einsum("ld,dke->kle", pool, self.w1), [-1, d])  # row k·L + l
-        offsets = tf.range(k, dtype=indices.dtype) * tf.cast(l, indices.dtype)
+        offsets = tf.range(k, dtype=indices.dtype) * tf.cast(pool_size, indices.dtype)
         interest_part = tf.gather(pool_w1, indices + offsets)  # [B, N, K, D]
         f_part = tf.reshape(
             tf.matmul(tf.reshape(f, [-1, d]), tf.reshape(self.w1, [d, k * d])), [b, n, k, d]
