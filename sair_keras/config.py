@@ -85,9 +85,11 @@ class TrainConfig:
     steps_per_epoch: int | None = None  # None: one pass over the training sequences
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "epochs", "eval_every"):
+        for name in ("batch_size", "eval_every"):
             if getattr(self, name) < 1:
                 raise ModelConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.epochs < 0:  # 0: no training (an untrained model, e.g. to test a gate)
+            raise ModelConfigError(f"epochs must be >= 0, got {self.epochs}")
         if self.learning_rate <= 0:
             raise ModelConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.patience < 0:

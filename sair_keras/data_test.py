@@ -56,3 +56,10 @@ def test_train_dataset_streams_every_sequence(tmp_path):
 def test_missing_files_are_named():
     with pytest.raises(FileNotFoundError, match="no TFRecord files match /nope"):
         data.eval_dataset("/nope/*.gz", 2, 3)
+
+
+def test_history_buckets():
+    from sair_keras.features import history_bucket
+
+    got = [history_bucket(n) for n in (1, 9, 10, 49, 50, 149, 150, 700)]
+    assert got == ["<10", "<10", "10-49", "10-49", "50-149", "50-149", ">=150", ">=150"]

@@ -5,14 +5,18 @@ items start at `FIRST_ITEM_INDEX`. The same reserved indices apply to categories
 
 - train examples: `user_id`, `item_seq` (the user's training prefix, most recent `max_len`).
 - eval / test examples: `user_id`, `item_seq` (history before the held-out item, most recent
-  `max_len`), `target` (the held-out item) and `negatives` (`num_eval_negatives` items the
-  user never interacted with, sampled uniformly with a fixed seed).
+  `max_len`), `target` (the held-out item), `negatives` (`num_eval_negatives` items the
+  user never interacted with, sampled uniformly with a fixed seed) and `history_bucket`
+  (the untruncated history length, bucketed, for sliced evaluation).
 """
 
 USER_ID = "user_id"
 ITEM_SEQ = "item_seq"
 TARGET = "target"
 NEGATIVES = "negatives"
+# eval / test only: the history length before truncation, bucketed, for sliced metrics.
+HISTORY_BUCKET = "history_bucket"
+HISTORY_BUCKET_EDGES = (10, 50, 150)
 
 PAD_INDEX = 0
 UNK_INDEX = 1
@@ -25,6 +29,19 @@ SPLIT_EVAL = "eval"
 SPLIT_TEST = "test"
 SPLITS = (SPLIT_TRAIN, SPLIT_EVAL, SPLIT_TEST)
 
+# The examples artifact holds a copy of the vocabulary in this folder beside its splits.
+VOCABULARY_SUBDIR = "vocabulary"
+
 # File names inside the vocabulary artifact.
 ITEM_VOCAB_FILE = "items.tsv"
 CATEGORY_VOCAB_FILE = "categories.tsv"
+
+
+def history_bucket(length: int) -> str:
+    """ "<10", "10-49", "50-149" or ">=150" (edges `HISTORY_BUCKET_EDGES`)."""
+    low = 0
+    for edge in HISTORY_BUCKET_EDGES:
+        if length < edge:
+            return f"<{edge}" if low == 0 else f"{low}-{edge - 1}"
+        low = edge
+    return f">={low}"

@@ -83,7 +83,7 @@ class _RankMetric(keras.metrics.Mean):
 
 
 @keras.saving.register_keras_serializable(package="sair")
-class HitRate(_RankMetric):
+class SampledHitRate(_RankMetric):
     """Sampled HR@K: 1 when the target ranks in the top K of its candidates."""
 
     prefix = "hr"
@@ -91,7 +91,7 @@ class HitRate(_RankMetric):
 
 
 @keras.saving.register_keras_serializable(package="sair")
-class NDCG(_RankMetric):
+class SampledNDCG(_RankMetric):
     """Sampled NDCG@K: 1 / log2(rank + 2) when the target ranks in the top K."""
 
     prefix = "ndcg"
@@ -100,4 +100,4 @@ class NDCG(_RankMetric):
 
 def sampled_metrics() -> list[keras.metrics.Metric]:
     """hr_5, hr_10, hr_20, ndcg_5, ndcg_10, ndcg_20."""
-    return [HitRate(k) for k in CUTOFFS] + [NDCG(k) for k in CUTOFFS]
+    return [SampledHitRate(k) for k in CUTOFFS] + [SampledNDCG(k) for k in CUTOFFS]

@@ -20,23 +20,23 @@ def test_hit_rate_and_ndcg_follow_the_spec():
 
 
 def test_keras_metrics_average_over_users():
-    metric = ranking.NDCG(10)
+    metric = ranking.SampledNDCG(10)
     assert metric.name == "ndcg_10"
     metric.update_state(None, tf.constant([[1.0, 0.0, 0.0]]))  # rank 0 → 1
     metric.update_state(None, tf.constant([[0.0, 1.0, 0.0]]))  # tie at 0 → rank 2
     assert float(metric.result()) == pytest.approx((1 + 1 / math.log2(4)) / 2)
-    hr = ranking.HitRate(1)
+    hr = ranking.SampledHitRate(1)
     hr.update_state(None, tf.constant([[1.0, 0.0], [0.0, 1.0]]))
     assert float(hr.result()) == pytest.approx(0.5)
     assert [m.name for m in ranking.sampled_metrics()] == list(ranking.METRIC_NAMES)
 
 
 def test_metric_config_round_trip():
-    for cls in (ranking.HitRate, ranking.NDCG):
+    for cls in (ranking.SampledHitRate, ranking.SampledNDCG):
         m = cls.from_config(cls(20).get_config())
         assert (m.k, m.name) == (20, f"{m.name.split('_')[0]}_20")
     with pytest.raises(ValueError, match="received 0"):
-        ranking.HitRate(0)
+        ranking.SampledHitRate(0)
 
 
 def test_catalog_rank_excludes_seen_items_padding_and_unk():

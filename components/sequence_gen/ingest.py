@@ -4,6 +4,7 @@ Outputs (directories may be any Beam filesystem path):
   examples_dir/Split-{train,eval,test}/data_tfrecord-*.gz   tf.train.Example
   schema_dir/schema.pbtxt                                   tensorflow_metadata Schema
   vocabulary_dir/{items,categories}.tsv                     see vocabulary.py
+  examples_dir/vocabulary/{items,categories}.tsv            the same, for the Trainer
   report_dir/data_report.json                               see report.py
 """
 
@@ -135,6 +136,11 @@ def build_pipeline(
         )
 
     _ = vocab | "WriteVocabulary" >> beam.Map(lambda v: v.write(outputs.vocabulary_dir))
+    # A copy beside the splits: TFX's Trainer takes no custom input artifact, so the
+    # examples artifact carries the vocabulary its indices refer to.
+    _ = vocab | "WriteVocabularyWithExamples" >> beam.Map(
+        lambda v: v.write(posixpath.join(outputs.examples_dir, features.VOCABULARY_SUBDIR))
+    )
 
     rejected = (read[transforms.REJECTED], histories[transforms.REJECTED]) | (
         "AllRejections" >> beam.Flatten()
@@ -198,6 +204,7 @@ def schema_text(num_eval_negatives: int) -> str:
     # Only the eval and test splits carry a target and negatives.
     add(features.TARGET, schema_pb2.INT, 0.0, 1, 1)
     add(features.NEGATIVES, schema_pb2.INT, 0.0, num_eval_negatives, num_eval_negatives)
+    add(features.HISTORY_BUCKET, schema_pb2.BYTES, 0.0, 1, 1)
     return text_format.MessageToString(schema)
 
 

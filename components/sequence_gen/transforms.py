@@ -55,6 +55,7 @@ class HeldOut(NamedTuple):
     item_seq: list[int]
     target: int
     seen: list[int]
+    history_length: int = 0  # items before the target, before truncation
 
 
 class EvalSequence(NamedTuple):
@@ -62,6 +63,7 @@ class EvalSequence(NamedTuple):
     item_seq: list[int]
     target: int
     negatives: list[int]
+    history_length: int = 0
 
 
 # --------------------------------------------------------------------------- reading
@@ -262,8 +264,11 @@ class _LeaveOneOutFn(beam.DoFn):
         yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, train))
         if val is not None:
             seen = sorted(set(items))
-            yield pvalue.TaggedOutput(features.SPLIT_EVAL, HeldOut(history.user, *val, seen))
-            yield pvalue.TaggedOutput(features.SPLIT_TEST, HeldOut(history.user, *test, seen))
+            n = len(items)
+            yield pvalue.TaggedOutput(features.SPLIT_EVAL, HeldOut(history.user, *val, seen, n - 2))
+            yield pvalue.TaggedOutput(
+                features.SPLIT_TEST, HeldOut(history.user, *test, seen, n - 1)
+            )
 
 
 @beam.ptransform_fn
@@ -325,7 +330,7 @@ def SampleEvalNegatives(  # noqa: N802
     def attach(case: HeldOut, vocab: Vocabulary) -> EvalSequence:
         rng = np.random.default_rng(stable_seed(seed, split, case.user))
         negatives = sample_negatives(case.seen, vocab.num_items, num_negatives, rng)
-        return EvalSequence(case.user, case.item_seq, case.target, negatives)
+        return EvalSequence(case.user, case.item_seq, case.target, negatives, case.history_length)
 
     return held_out | "Sample" >> beam.Map(attach, vocab=beam.pvalue.AsSingleton(vocabulary))
 
@@ -344,4 +349,7 @@ def to_tf_example(record: TrainSequence | EvalSequence) -> bytes:
     if isinstance(record, EvalSequence):
         feats[features.TARGET].int64_list.value.append(record.target)
         feats[features.NEGATIVES].int64_list.value.extend(record.negatives)
+        feats[features.HISTORY_BUCKET].bytes_list.value.append(
+            features.history_bucket(record.history_length).encode("utf-8")
+        )
     return ex.SerializeToString()

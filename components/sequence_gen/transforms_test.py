@@ -141,12 +141,12 @@ def test_split_leave_one_out_in_a_pipeline():
         )
         assert_that(
             out[features.SPLIT_EVAL] | "E" >> beam.Map(tuple),
-            equal_to([("u", [6, 2], 4, [2, 3, 4, 6])]),
+            equal_to([("u", [6, 2], 4, [2, 3, 4, 6], 2)]),
             label="eval",
         )
         assert_that(
             out[features.SPLIT_TEST] | "S" >> beam.Map(tuple),
-            equal_to([("u", [2, 4], 3, [2, 3, 4, 6])]),
+            equal_to([("u", [2, 4], 3, [2, 3, 4, 6], 3)]),
             label="test",
         )
         assert_that(
@@ -212,13 +212,14 @@ def test_to_tf_example_uses_the_contract_feature_names():
     import tensorflow as tf
 
     ex = tf.train.Example.FromString(
-        transforms.to_tf_example(EvalSequence("u7", [2, 3], 4, [5, 6]))
+        transforms.to_tf_example(EvalSequence("u7", [2, 3], 4, [5, 6], 12))
     )
     f = ex.features.feature
     assert f[features.USER_ID].bytes_list.value == [b"u7"]
     assert list(f[features.ITEM_SEQ].int64_list.value) == [2, 3]
     assert list(f[features.TARGET].int64_list.value) == [4]
     assert list(f[features.NEGATIVES].int64_list.value) == [5, 6]
+    assert f[features.HISTORY_BUCKET].bytes_list.value == [b"10-49"]
     train = tf.train.Example.FromString(
         transforms.to_tf_example(transforms.TrainSequence("u", [2]))
     )

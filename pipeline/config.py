@@ -1,0 +1,94 @@
+"""`PipelineConfig`: what the pipeline runs on, where it writes and how it gates a model.
+
+Loaded from YAML (`load_config`) with flags on top; checked before any component runs, so a
+bad configuration fails with a message, not half-way through a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+from components.sequence_gen.config import DataConfig, SourceConfig
+from sair_keras.config import ModelConfig, TrainConfig
+
+RUNNERS = ("local", "beam", "kubeflow_v2")
+
+
+class PipelineConfigError(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """The Evaluator's gate.
+
+    Attributes:
+      ndcg_10_floor: a model whose test `ndcg_10` is below is not blessed.
+      regression_tolerance: not blessed when `ndcg_10` drops more than this below the last
+        blessed model's (absolute).
+    """
+
+    ndcg_10_floor: float = 0.0
+    regression_tolerance: float = 0.01
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeflowConfig:
+    image: str = "gcr.io/PROJECT/sair-tfx:latest"
+    project: str | None = None
+    region: str | None = None
+    service_account: str | None = None
+    output_file: str = "sair_pipeline.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    source: SourceConfig
+    name: str = "sair"
+    output_root: str = "sair_output"
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    model_name: str = "sair"
+    top_n: int = 10
+    runner: str = "local"
+    beam_args: tuple[str, ...] = (
+        "--direct_running_mode=multi_processing",
+        "--direct_num_workers=0",
+    )
+    kubeflow: KubeflowConfig = KubeflowConfig()
+    enable_cache: bool = True
+
+    def __post_init__(self) -> None:
+        if self.runner not in RUNNERS:
+            raise PipelineConfigError(f"unknown runner {self.runner!r}; expected one of {RUNNERS}")
+        if self.model.variant == "sair" and self.model.top_k > self.model.num_interests:
+            raise PipelineConfigError(
+                f"K > L: top_k {self.model.top_k} exceeds num_interests {self.model.num_interests}"
+            )
+        if self.model.max_len != self.data.max_len:
+            raise PipelineConfigError(
+                f"model.max_len ({self.model.max_len}) must equal data.max_len "
+                f"({self.data.max_len})"
+            )
+        if self.top_n < 1:
+            raise PipelineConfigError(f"top_n must be >= 1, got {self.top_n}")
+
+    @property
+    def pipeline_root(self) -> str:
+        return os.path.join(self.output_root, "pipeline")
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(self.output_root, "metadata.sqlite")
+
+    @property
+    def serving_base(self) -> str:
+        """Pushed models land in `<serving_base>/<version>/` (TF Serving's layout)."""
+        return os.path.join(self.output_root, "serving", self.model_name)
+
+    def trainer_custom_config(self) -> dict[str, Any]:
+        return {"model": self.model.to_dict(), "train": self.train.to_dict(), "top_n": self.top_n}

@@ -1,0 +1,40 @@
+"""Thin runners around `create_pipeline`: local, Beam, Kubeflow Pipelines v2 / Vertex AI.
+
+- local: `LocalDagRunner`, SQLite ML Metadata under the output root, Beam DirectRunner for
+  the Beam-based components. No service needed.
+- beam: `BeamDagRunner` orchestrates the components as a Beam pipeline; the components' own
+  Beam work goes where `beam_args` say (Dataflow, Flink, Spark; see docs/RUNNERS.md).
+- kubeflow_v2: compiles the pipeline JSON for Kubeflow Pipelines v2 / Vertex AI Pipelines;
+  image, project, region and service account come from `PipelineConfig.kubeflow`.
+"""
+
+from __future__ import annotations
+
+from tfx import v1 as tfx
+
+from pipeline.config import PipelineConfig
+from pipeline.pipeline import create_pipeline
+
+
+def run_local(config: PipelineConfig) -> None:
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+
+
+def run_beam(config: PipelineConfig) -> None:
+    from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
+
+    BeamDagRunner().run(create_pipeline(config))
+
+
+def compile_kubeflow_v2(config: PipelineConfig) -> str:
+    """Writes the pipeline spec JSON; returns its path."""
+    kf = config.kubeflow
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=kf.image),
+        output_filename=kf.output_file,
+    )
+    runner.run(create_pipeline(config), write_out=True)
+    return kf.output_file
+
+
+RUNNERS = {"local": run_local, "beam": run_beam, "kubeflow_v2": compile_kubeflow_v2}

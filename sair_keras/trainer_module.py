@@ -1,0 +1,59 @@
+"""The TFX Trainer's module: `run_fn` trains SAIR on the SequenceExampleGen examples and
+exports the serving SavedModel (see export.py). Hyper-parameters come through
+`custom_config`: {"model": ModelConfig fields, "train": TrainConfig fields, "top_n": int}.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import logging  # noqa: E402
+
+import tf_keras as keras  # noqa: E402
+
+from sair_keras import data, export, features, train  # noqa: E402
+from sair_keras.catalog import Catalog  # noqa: E402
+from sair_keras.config import ModelConfig, TrainConfig  # noqa: E402
+from sair_keras.model import build_model  # noqa: E402
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One log line per epoch: losses, validation metrics, seconds."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        shown = ", ".join(
+            f"{k} {v:.4f}"
+            for k, v in logs.items()
+            if k in ("loss", "bce_loss", "decov_loss", "val_hr_10", "val_ndcg_10")
+        )
+        logging.info("epoch %d: %s (%.1f s)", epoch + 1, shown, logs.get("epoch_seconds", 0.0))
+
+
+def examples_root(file_patterns: list[str]) -> str:
+    """`<examples uri>` from a split's file pattern `<examples uri>/Split-train/*`."""
+    return os.path.dirname(os.path.dirname(file_patterns[0]))
+
+
+def run_fn(fn_args) -> None:
+    custom = dict(fn_args.custom_config or {})
+    model_config = ModelConfig.from_dict(custom.get("model", {}))
+    train_config = TrainConfig.from_dict(custom.get("train", {}))
+    catalog = Catalog.load(
+        os.path.join(examples_root(fn_args.train_files), features.VOCABULARY_SUBDIR)
+    )
+    model = build_model(catalog, model_config)
+    train_ds = data.train_dataset(
+        fn_args.train_files, train_config.batch_size, model_config.max_len, seed=train_config.seed
+    )
+    eval_ds = data.eval_dataset(fn_args.eval_files, 512, model_config.max_len)
+    if train_config.epochs > 0:
+        callbacks = [EpochLog(), keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)]
+        train.fit(model, train_ds, eval_ds, train_config, callbacks=callbacks, verbose=0)
+    else:
+        logging.warning("train.epochs is 0: exporting the untrained model")
+    export.export_serving_model(
+        model, catalog, fn_args.serving_model_dir, top_n=int(custom.get("top_n", 10))
+    )
