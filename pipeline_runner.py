@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Command line of the SAIR pipeline.
 
+  run         the TFX pipeline: ingestion → validation → training → evaluation gate → push
   ingest      read interactions, build the leave-one-out sequence examples, print the data report
   download    fetch a MovieLens archive into the cache (checksum-verified)
   synthesize  write a seeded synthetic interaction log (the demo's and the tests' data)
@@ -220,6 +221,127 @@ def cmd_ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     return 0
 
 
+# The built-in demo (synthetic data, sequences of ~40 items) trains in a few minutes.
+DEMO = {"data": {"max_len": 50}, "model": {"max_len": 50},
+        "train": {"epochs": 30, "patience": 5}}
+
+RUN_FLAGS = {  # flag dest → (section, field)
+    "variant": ("model", "variant"), "hidden_dim": ("model", "hidden_dim"),
+    "num_blocks": ("model", "num_blocks"), "num_heads": ("model", "num_heads"),
+    "num_interests": ("model", "num_interests"), "top_k": ("model", "top_k"),
+    "decov_weight": ("model", "decov_weight"), "dropout": ("model", "dropout"),
+    "epochs": ("train", "epochs"), "patience": ("train", "patience"),
+    "batch_size": ("train", "batch_size"), "learning_rate": ("train", "learning_rate"),
+    "num_eval_negatives": ("data", "num_eval_negatives"), "seed": ("data", "seed"),
+    "min_rating": ("data", "min_rating"),
+    "max_rejected_fraction": ("data", "max_rejected_fraction"),
+    "ndcg_floor": ("evaluation", "ndcg_10_floor"),
+    "regression_tolerance": ("evaluation", "regression_tolerance"),
+    "image": ("kubeflow", "image"), "project": ("kubeflow", "project"),
+    "region": ("kubeflow", "region"), "service_account": ("kubeflow", "service_account"),
+    "runner": (None, "runner"), "output_root": (None, "output_root"),
+    "model_name": (None, "model_name"), "top_n": (None, "top_n"), "name": (None, "name"),
+}
+
+
+def build_run_config(args: argparse.Namespace, beam_args: list[str]):
+    """Defaults (+ the demo's when the data is synthetic) ← --config YAML ← flags."""
+    from components.sequence_gen.config import ConfigError, DataConfig
+    from pipeline.config import EvaluationConfig, KubeflowConfig, PipelineConfig
+    from sair_keras.config import ModelConfig, TrainConfig
+
+    layered: dict = {"data": {}, "model": {}, "train": {}, "evaluation": {}, "kubeflow": {}}
+    file_cfg = _load_config_file(args.config) if args.config else {}
+    unknown = set(file_cfg) - set(layered) - {"runner", "output_root", "model_name", "top_n",
+                                              "name", "enable_cache", "beam_args", "source"}
+    if unknown:
+        raise ConfigError(f"unknown keys in {args.config}: {sorted(unknown)}")
+    if args.dataset == "synthetic" and "source" not in file_cfg:
+        for section, values in DEMO.items():
+            layered[section].update(values)
+    for key, value in file_cfg.items():
+        if isinstance(layered.get(key), dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{args.config}: '{key}' must be a mapping")
+            layered[key].update(value)
+        else:
+            layered[key] = value
+    for dest, (section, field) in RUN_FLAGS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            (layered[section] if section else layered)[field] = value
+    if args.max_len is not None:
+        layered["data"]["max_len"] = layered["model"]["max_len"] = args.max_len
+    if args.untrained:
+        layered["train"]["epochs"] = 0
+    if args.no_cache:
+        layered["enable_cache"] = False
+    output_root = str(Path(layered.get("output_root", "sair_output")).resolve())
+    if "source" in layered:
+        from components.sequence_gen.config import SourceConfig
+
+        source = SourceConfig.from_json(json.dumps(layered.pop("source")))
+    else:
+        source = _source_from_args(args, Path(output_root))
+    from sair_keras.config import ModelConfigError
+
+    try:
+        return PipelineConfig(
+            source=source,
+            name=layered.get("name", "sair"),
+            output_root=output_root,
+            data=DataConfig(**layered["data"]),
+            model=ModelConfig.from_dict(layered["model"]),
+            train=TrainConfig.from_dict(layered["train"]),
+            evaluation=EvaluationConfig(**layered["evaluation"]),
+            kubeflow=KubeflowConfig(**layered["kubeflow"]),
+            runner=layered.get("runner", "local"),
+            model_name=layered.get("model_name", "sair"),
+            top_n=int(layered.get("top_n", 10)),
+            beam_args=tuple(beam_args or layered.get("beam_args") or
+                            ("--direct_running_mode=multi_processing", "--direct_num_workers=0")),
+            enable_cache=bool(layered.get("enable_cache", True)),
+        )
+    except (TypeError, ModelConfigError) as e:
+        raise ConfigError(str(e)) from e
+
+
+def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
+    import logging
+
+    from pipeline import run_report, runners
+
+    config = build_run_config(args, beam_args)
+    _log(f"pipeline '{config.name}' ({config.model.variant}) with the {config.runner} runner; "
+         f"output in {config.output_root}")
+    if config.runner == "kubeflow_v2":
+        path = runners.compile_kubeflow_v2(config)
+        print(f"compiled {path}")
+        return 0
+    os.makedirs(config.output_root, exist_ok=True)
+    trainer_log = logging.getLogger("sair")
+    trainer_log.setLevel(logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[sair %(asctime)s]   %(message)s", "%H:%M:%S"))
+    trainer_log.addHandler(handler)
+    progress = run_report.ComponentProgress(config)
+    progress.start()
+    try:
+        runners.RUNNERS[config.runner](config)
+    finally:
+        progress.stop()
+    report = run_report.build_report(config, progress.seconds)
+    if report["data"]:
+        from components.sequence_gen.report import format_table
+
+        print(format_table(report["data"]))
+    print(run_report.format_metrics(report))
+    if args.report:
+        run_report.write(report, args.report)
+        print(f"run report: {args.report}")
+    return 0
+
+
 def cmd_download(args: argparse.Namespace, beam_args: list[str]) -> int:
     from components.sequence_gen import movielens
 
@@ -251,6 +373,46 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the TFX pipeline (default: the synthetic demo)")
+    _add_source_args(p)
+    p.add_argument("--config", help="YAML file: name, output_root, runner, model_name, top_n, "
+                                    "source{}, data{}, model{}, train{}, evaluation{}, kubeflow{}")
+    g = p.add_argument_group("model (sair_keras.config.ModelConfig)")
+    g.add_argument("--variant", choices=("sasrec", "sair", "sair_full", "sair_label"))
+    for flag, typ in (("--hidden-dim", int), ("--num-blocks", int), ("--num-heads", int),
+                      ("--num-interests", int), ("--top-k", int), ("--decov-weight", float),
+                      ("--dropout", float), ("--max-len", int)):
+        g.add_argument(flag, type=typ)
+    g = p.add_argument_group("training (sair_keras.config.TrainConfig)")
+    for flag, typ in (("--epochs", int), ("--patience", int), ("--batch-size", int),
+                      ("--learning-rate", float)):
+        g.add_argument(flag, type=typ)
+    g.add_argument("--untrained", action="store_true",
+                   help="skip training (an untrained model: the Evaluator's gate refuses it)")
+    g = p.add_argument_group("data rules")
+    for flag, typ in (("--num-eval-negatives", int), ("--seed", int), ("--min-rating", float),
+                      ("--max-rejected-fraction", float)):
+        g.add_argument(flag, type=typ)
+    g = p.add_argument_group("evaluation gate and serving")
+    g.add_argument("--ndcg-floor", type=float, help="bless only when test ndcg_10 >= this")
+    g.add_argument("--regression-tolerance", type=float,
+                   help="bless only when ndcg_10 is not lower than the last blessed model's "
+                        "by more than this")
+    g.add_argument("--model-name", help="pushed to <output-root>/serving/<model-name>/<version>")
+    g.add_argument("--top-n", type=int, help="items returned by the recommend signature")
+    g = p.add_argument_group("runner")
+    g.add_argument("--runner", choices=("local", "beam", "kubeflow_v2"))
+    g.add_argument("--output-root", help="pipeline root, ML Metadata and pushed models "
+                                         "(default sair_output)")
+    g.add_argument("--name", help="pipeline name (default sair)")
+    g.add_argument("--no-cache", action="store_true", help="rerun every component")
+    g.add_argument("--image", help="kubeflow_v2: the pipeline image")
+    g.add_argument("--project", help="kubeflow_v2 / Vertex AI project")
+    g.add_argument("--region", help="kubeflow_v2 / Vertex AI region")
+    g.add_argument("--service-account", help="kubeflow_v2 / Vertex AI service account")
+    p.add_argument("--report", help="write the run report (JSON) here")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ingest", help="run the ingestion alone and print the data report")
     _add_source_args(p)
@@ -286,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     from components.sequence_gen.movielens import DownloadError
     from components.sequence_gen.report import IngestionError
     from components.sequence_gen.sources import InputError
+    from pipeline.config import PipelineConfigError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     beam_args: list[str] = []
@@ -295,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args, beam_args)
-    except (ConfigError, InputError, IngestionError, DownloadError) as e:
+    except (ConfigError, InputError, IngestionError, DownloadError, PipelineConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -27,6 +27,7 @@ from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+import tf_keras as keras  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,7 +96,6 @@ class Progress:
     """A line every 10 epochs: the benchmark runs long without Keras' own output."""
 
     def __new__(cls, label: str):
-        import tf_keras as keras
 
         class _Progress(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
@@ -202,6 +202,21 @@ def main() -> int:
     args = p.parse_args()
     results_path = Path(args.results or ROOT / "benchmarks" / "results" / f"{args.dataset}.json")
 
+    def write(runs, report):
+        result = {
+            "dataset": args.dataset,
+            "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
+                        "(pessimistic ties); full: target among all items the user has not seen",
+            "data": {k: report[k] for k in ("users", "items", "actions", "categories")},
+            "summary": summarize(runs),
+            "runs": runs,
+            "environment": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                            "date": time.strftime("%Y-%m-%d"),
+                            "command": " ".join(["python", *sys.argv])},
+        }
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.write_text(json.dumps(result, indent=2) + "\n")
+
     with tempfile.TemporaryDirectory() as tmp:
         outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp))
         runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}]
@@ -210,27 +225,10 @@ def main() -> int:
             for seed in args.seeds:
                 run = run_variant(outputs, args.dataset, variant, seed, args)
                 runs.append(run)
-                print(
-                    f"{variant} seed {seed}: best epoch {run['best_epoch']}, "
-                    f"{run['train_wall_s']} s, test {json.dumps(run['test'])}",
-                    flush=True,
-                )
-    result = {
-        "dataset": args.dataset,
-        "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
-        "(pessimistic ties); full: target among all items the user has not seen",
-        "data": {k: report[k] for k in ("users", "items", "actions", "categories")},
-        "summary": summarize(runs),
-        "runs": runs,
-        "environment": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d"),
-            "command": " ".join(["python", *sys.argv]),
-        },
-    }
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    results_path.write_text(json.dumps(result, indent=2) + "\n")
+                print(f"{variant} seed {seed}: best epoch {run['best_epoch']}, "
+                      f"{run['train_wall_s']} s, test {json.dumps(run['test'])}", flush=True)
+                write(runs, report)  # after every run: a long benchmark keeps what it did
+        write(runs, report)
     print(f"wrote {results_path}")
     return 0
 

@@ -28,13 +28,17 @@ def run_beam(config: PipelineConfig) -> None:
 
 def compile_kubeflow_v2(config: PipelineConfig) -> str:
     """Writes the pipeline spec JSON; returns its path."""
+    import os
+
     kf = config.kubeflow
+    os.makedirs(config.output_root, exist_ok=True)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=kf.image),
+        output_dir=config.output_root,
         output_filename=kf.output_file,
     )
     runner.run(create_pipeline(config), write_out=True)
-    return kf.output_file
+    return os.path.join(config.output_root, kf.output_file)
 
 
 RUNNERS = {"local": run_local, "beam": run_beam, "kubeflow_v2": compile_kubeflow_v2}

@@ -18,6 +18,8 @@ from sair_keras.catalog import Catalog  # noqa: E402
 from sair_keras.config import ModelConfig, TrainConfig  # noqa: E402
 from sair_keras.model import build_model  # noqa: E402
 
+LOG = logging.getLogger("sair.trainer")
+
 
 class EpochLog(keras.callbacks.Callback):
     """One log line per epoch: losses, validation metrics, seconds."""
@@ -29,7 +31,7 @@ class EpochLog(keras.callbacks.Callback):
             for k, v in logs.items()
             if k in ("loss", "bce_loss", "decov_loss", "val_hr_10", "val_ndcg_10")
         )
-        logging.info("epoch %d: %s (%.1f s)", epoch + 1, shown, logs.get("epoch_seconds", 0.0))
+        LOG.info("epoch %d: %s (%.1f s)", epoch + 1, shown, logs.get("epoch_seconds", 0.0))
 
 
 def examples_root(file_patterns: list[str]) -> str:
@@ -53,7 +55,7 @@ def run_fn(fn_args) -> None:
         callbacks = [EpochLog(), keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)]
         train.fit(model, train_ds, eval_ds, train_config, callbacks=callbacks, verbose=0)
     else:
-        logging.warning("train.epochs is 0: exporting the untrained model")
+        LOG.warning("train.epochs is 0: exporting the untrained model")
     export.export_serving_model(
         model, catalog, fn_args.serving_model_dir, top_n=int(custom.get("top_n", 10))
     )

@@ -18,13 +18,13 @@ from components.sequence_gen.config import DataConfig, SourceConfig
 class ItemVocabulary(artifact.Artifact):
     """items.tsv and categories.tsv (see vocabulary.py)."""
 
-    TYPE_NAME = "SairItemVocabulary"
+    TYPE_NAME = "sair.ItemVocabulary"  # namespace.Name, as Kubeflow V2 requires
 
 
 class DataReport(artifact.Artifact):
     """data_report.json: Table I statistics and the accounting of every row read."""
 
-    TYPE_NAME = "SairDataReport"
+    TYPE_NAME = "sair.DataReport"
 
 
 class SequenceExampleGenSpec(component_spec.ComponentSpec):

@@ -1,0 +1,145 @@
+"""The whole TFX pipeline with LocalDagRunner on tiny synthetic data, as `./sair run` runs it:
+components recorded in ML Metadata, the pushed model served in a fresh process, the cache,
+and the Evaluator's gate refusing a worse model."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import pipeline_runner
+from components.sequence_gen import synthetic
+
+NODES = {"SequenceExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Trainer",
+         "latest_blessed_model_resolver", "Evaluator", "Pusher"}
+
+
+def _run(root, data_dir, *extra):
+    report = root / f"report{len(glob.glob(str(root / 'report*.json')))}.json"
+    args = ["run", "--dataset", "synthetic", "--data-dir", str(data_dir),
+            "--output-root", str(root / "out"), "--report", str(report),
+            "--max-len", "20", "--hidden-dim", "16", "--num-interests", "4", "--top-k", "2",
+            "--num-eval-negatives", "20", "--epochs", "6", "--patience", "6", "--batch-size", "64",
+            *extra, "--", "--direct_running_mode=in_memory"]
+    assert pipeline_runner.main(args) == 0
+    return json.loads(report.read_text())
+
+
+def _executions(root):
+    from ml_metadata import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    from pipeline import run_report
+
+    c = metadata_store_pb2.ConnectionConfig()
+    c.sqlite.filename_uri = str(root / "out" / "metadata.sqlite")
+    store = metadata_store.MetadataStore(c)
+    return [(run_report._node_name(store, e), e.last_known_state) for e in store.get_executions()]
+
+
+FRESH = textwrap.dedent("""
+    import json, os, sys
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tensorflow as tf
+    m = tf.saved_model.load(sys.argv[1])
+    history = tf.constant([sys.argv[2].split(",")])
+    rec = m.signatures["recommend"](history=history)
+    ids = rec["item_ids"]
+    rescored = m.signatures["score"](history=history, candidates=ids)["scores"]
+    print(json.dumps({"ids": ids.numpy().astype(str).tolist()[0],
+                      "scores": rec["scores"].numpy().tolist()[0],
+                      "rescored": rescored.numpy().tolist()[0]}))
+""")
+
+
+@pytest.mark.slow
+def test_pipeline_end_to_end(tmp_path):
+    data = synthetic.generate(synthetic.SyntheticConfig(num_users=300, num_items=120,
+                                                        num_categories=6, mean_length=15,
+                                                        seed=2), tmp_path / "data")
+    first = _run(tmp_path, data)
+    executions = _executions(tmp_path)
+    assert sorted(name for name, _ in executions) == sorted(NODES)  # each exactly once
+    assert first["blessed"] is True
+    assert set(first["metrics"]["test"]) == {"hr_5", "hr_10", "hr_20",
+                                             "ndcg_5", "ndcg_10", "ndcg_20"}
+    assert first["data"]["users"] == 300
+    assert set(first["component_seconds"]) == NODES
+    pushed = first["pushed_model"]
+    assert os.path.dirname(pushed) == str(tmp_path / "out" / "serving" / "sair")
+    assert os.path.basename(pushed).isdigit()  # <base>/<model_name>/<version>/
+    assert os.path.exists(os.path.join(pushed, "saved_model.pb"))
+
+    history = ["3", "17", "42", "8"]
+    proc = subprocess.run([sys.executable, "-c", FRESH, pushed, ",".join(history)],
+                          check=True, capture_output=True, text=True)
+    served = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(served["ids"]) == 10
+    assert not set(served["ids"]) & set(history)
+    assert served["rescored"] == pytest.approx(served["scores"], rel=1e-5)
+
+    second = _run(tmp_path, data)
+    states = dict(_executions(tmp_path)[len(NODES):])
+    from ml_metadata.proto import metadata_store_pb2
+
+    cached = metadata_store_pb2.Execution.CACHED
+    assert states["SequenceExampleGen"] == cached
+    assert states["Trainer"] == cached
+    assert second["metrics"] == first["metrics"]
+
+    worse = _run(tmp_path, data, "--untrained", "--regression-tolerance", "0")
+    assert worse["blessed"] is False
+    assert worse["pushed_model"] is None
+    assert any("ndcg_10" in reason for reason in worse["not_blessed_because"])
+    assert worse["metrics"]["test"]["ndcg_10"] < first["metrics"]["test"]["ndcg_10"]
+
+
+def test_kubeflow_v2_compiles_with_every_component_and_the_image(tmp_path):
+    data = synthetic.generate(synthetic.SyntheticConfig(num_users=20, num_items=30,
+                                                        num_categories=3, mean_length=5),
+                              tmp_path / "data")
+    code = pipeline_runner.main([
+        "run", "--dataset", "synthetic", "--data-dir", str(data), "--runner", "kubeflow_v2",
+        "--image", "europe-docker.pkg.dev/p/sair/pipeline:1.0", "--output-root",
+        str(tmp_path / "out"), "--", "--runner=DataflowRunner", "--project=p",
+    ])
+    assert code == 0
+    spec = json.loads((tmp_path / "out" / "sair_pipeline.json").read_text())
+    text = json.dumps(spec)
+    tasks = spec["pipelineSpec"]["root"]["dag"]["tasks"]
+    # The resolver compiles into two tasks named after it.
+    assert all(any(task.startswith(node) for task in tasks) for node in NODES)
+    assert "europe-docker.pkg.dev/p/sair/pipeline:1.0" in text
+    assert "--runner=DataflowRunner" in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--variant", "bert"], "invalid choice: 'bert'"),
+        (["--top-k", "5", "--num-interests", "3"], "top_k K=5 exceeds the interest pool L=3"),
+        (["--dataset", "csv"], "--dataset csv needs --data-path"),
+        (["--dataset", "csv", "--data-path", "x.csv", "--format", "xls"], "unknown format 'xls'"),
+    ],
+)
+def test_bad_configuration_is_refused_before_any_component_runs(tmp_path, capsys, args,
+                                                                 message):
+    try:
+        code = pipeline_runner.main(["run", "--output-root", str(tmp_path / "out"), *args])
+    except SystemExit as e:  # argparse
+        code = e.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out" / "pipeline").exists()
+
+
+def test_malformed_config_file_is_refused(tmp_path, capsys):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("model: {variant: sair\n")
+    code = pipeline_runner.main(["run", "--config", str(bad), "--output-root", str(tmp_path)])
+    assert code == 2
+    assert "cannot read config file" in capsys.readouterr().err
