@@ -222,25 +222,36 @@ def cmd_ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 # The built-in demo (synthetic data, sequences of ~40 items) trains in a few minutes.
-DEMO = {"data": {"max_len": 50}, "model": {"max_len": 50},
-        "train": {"epochs": 30, "patience": 5}}
+DEMO = {"data": {"max_len": 50}, "model": {"max_len": 50}, "train": {"epochs": 30, "patience": 5}}
 
 RUN_FLAGS = {  # flag dest → (section, field)
-    "variant": ("model", "variant"), "hidden_dim": ("model", "hidden_dim"),
-    "num_blocks": ("model", "num_blocks"), "num_heads": ("model", "num_heads"),
-    "num_interests": ("model", "num_interests"), "top_k": ("model", "top_k"),
-    "decov_weight": ("model", "decov_weight"), "dropout": ("model", "dropout"),
-    "epochs": ("train", "epochs"), "patience": ("train", "patience"),
-    "batch_size": ("train", "batch_size"), "learning_rate": ("train", "learning_rate"),
-    "num_eval_negatives": ("data", "num_eval_negatives"), "seed": ("data", "seed"),
+    "variant": ("model", "variant"),
+    "hidden_dim": ("model", "hidden_dim"),
+    "num_blocks": ("model", "num_blocks"),
+    "num_heads": ("model", "num_heads"),
+    "num_interests": ("model", "num_interests"),
+    "top_k": ("model", "top_k"),
+    "decov_weight": ("model", "decov_weight"),
+    "dropout": ("model", "dropout"),
+    "epochs": ("train", "epochs"),
+    "patience": ("train", "patience"),
+    "batch_size": ("train", "batch_size"),
+    "learning_rate": ("train", "learning_rate"),
+    "num_eval_negatives": ("data", "num_eval_negatives"),
+    "seed": ("data", "seed"),
     "min_rating": ("data", "min_rating"),
     "max_rejected_fraction": ("data", "max_rejected_fraction"),
     "ndcg_floor": ("evaluation", "ndcg_10_floor"),
     "regression_tolerance": ("evaluation", "regression_tolerance"),
-    "image": ("kubeflow", "image"), "project": ("kubeflow", "project"),
-    "region": ("kubeflow", "region"), "service_account": ("kubeflow", "service_account"),
-    "runner": (None, "runner"), "output_root": (None, "output_root"),
-    "model_name": (None, "model_name"), "top_n": (None, "top_n"), "name": (None, "name"),
+    "image": ("kubeflow", "image"),
+    "project": ("kubeflow", "project"),
+    "region": ("kubeflow", "region"),
+    "service_account": ("kubeflow", "service_account"),
+    "runner": (None, "runner"),
+    "output_root": (None, "output_root"),
+    "model_name": (None, "model_name"),
+    "top_n": (None, "top_n"),
+    "name": (None, "name"),
 }
 
 
@@ -252,8 +263,20 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
 
     layered: dict = {"data": {}, "model": {}, "train": {}, "evaluation": {}, "kubeflow": {}}
     file_cfg = _load_config_file(args.config) if args.config else {}
-    unknown = set(file_cfg) - set(layered) - {"runner", "output_root", "model_name", "top_n",
-                                              "name", "enable_cache", "beam_args", "source"}
+    unknown = (
+        set(file_cfg)
+        - set(layered)
+        - {
+            "runner",
+            "output_root",
+            "model_name",
+            "top_n",
+            "name",
+            "enable_cache",
+            "beam_args",
+            "source",
+        }
+    )
     if unknown:
         raise ConfigError(f"unknown keys in {args.config}: {sorted(unknown)}")
     if args.dataset == "synthetic" and "source" not in file_cfg:
@@ -298,8 +321,11 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
             runner=layered.get("runner", "local"),
             model_name=layered.get("model_name", "sair"),
             top_n=int(layered.get("top_n", 10)),
-            beam_args=tuple(beam_args or layered.get("beam_args") or
-                            ("--direct_running_mode=multi_processing", "--direct_num_workers=0")),
+            beam_args=tuple(
+                beam_args
+                or layered.get("beam_args")
+                or ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
+            ),
             enable_cache=bool(layered.get("enable_cache", True)),
         )
     except (TypeError, ModelConfigError) as e:
@@ -312,8 +338,10 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline import run_report, runners
 
     config = build_run_config(args, beam_args)
-    _log(f"pipeline '{config.name}' ({config.model.variant}) with the {config.runner} runner; "
-         f"output in {config.output_root}")
+    _log(
+        f"pipeline '{config.name}' ({config.model.variant}) with the {config.runner} runner; "
+        f"output in {config.output_root}"
+    )
     if config.runner == "kubeflow_v2":
         path = runners.compile_kubeflow_v2(config)
         print(f"compiled {path}")
@@ -376,35 +404,59 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the TFX pipeline (default: the synthetic demo)")
     _add_source_args(p)
-    p.add_argument("--config", help="YAML file: name, output_root, runner, model_name, top_n, "
-                                    "source{}, data{}, model{}, train{}, evaluation{}, kubeflow{}")
+    p.add_argument(
+        "--config",
+        help="YAML file: name, output_root, runner, model_name, top_n, "
+        "source{}, data{}, model{}, train{}, evaluation{}, kubeflow{}",
+    )
     g = p.add_argument_group("model (sair_keras.config.ModelConfig)")
     g.add_argument("--variant", choices=("sasrec", "sair", "sair_full", "sair_label"))
-    for flag, typ in (("--hidden-dim", int), ("--num-blocks", int), ("--num-heads", int),
-                      ("--num-interests", int), ("--top-k", int), ("--decov-weight", float),
-                      ("--dropout", float), ("--max-len", int)):
+    for flag, typ in (
+        ("--hidden-dim", int),
+        ("--num-blocks", int),
+        ("--num-heads", int),
+        ("--num-interests", int),
+        ("--top-k", int),
+        ("--decov-weight", float),
+        ("--dropout", float),
+        ("--max-len", int),
+    ):
         g.add_argument(flag, type=typ)
     g = p.add_argument_group("training (sair_keras.config.TrainConfig)")
-    for flag, typ in (("--epochs", int), ("--patience", int), ("--batch-size", int),
-                      ("--learning-rate", float)):
+    for flag, typ in (
+        ("--epochs", int),
+        ("--patience", int),
+        ("--batch-size", int),
+        ("--learning-rate", float),
+    ):
         g.add_argument(flag, type=typ)
-    g.add_argument("--untrained", action="store_true",
-                   help="skip training (an untrained model: the Evaluator's gate refuses it)")
+    g.add_argument(
+        "--untrained",
+        action="store_true",
+        help="skip training (an untrained model: the Evaluator's gate refuses it)",
+    )
     g = p.add_argument_group("data rules")
-    for flag, typ in (("--num-eval-negatives", int), ("--seed", int), ("--min-rating", float),
-                      ("--max-rejected-fraction", float)):
+    for flag, typ in (
+        ("--num-eval-negatives", int),
+        ("--seed", int),
+        ("--min-rating", float),
+        ("--max-rejected-fraction", float),
+    ):
         g.add_argument(flag, type=typ)
     g = p.add_argument_group("evaluation gate and serving")
     g.add_argument("--ndcg-floor", type=float, help="bless only when test ndcg_10 >= this")
-    g.add_argument("--regression-tolerance", type=float,
-                   help="bless only when ndcg_10 is not lower than the last blessed model's "
-                        "by more than this")
+    g.add_argument(
+        "--regression-tolerance",
+        type=float,
+        help="bless only when ndcg_10 is not lower than the last blessed model's by more than this",
+    )
     g.add_argument("--model-name", help="pushed to <output-root>/serving/<model-name>/<version>")
     g.add_argument("--top-n", type=int, help="items returned by the recommend signature")
     g = p.add_argument_group("runner")
     g.add_argument("--runner", choices=("local", "beam", "kubeflow_v2"))
-    g.add_argument("--output-root", help="pipeline root, ML Metadata and pushed models "
-                                         "(default sair_output)")
+    g.add_argument(
+        "--output-root", help="pipeline root, ML Metadata and pushed models (default sair_output)"
+    )
     g.add_argument("--name", help="pipeline name (default sair)")
     g.add_argument("--no-cache", action="store_true", help="rerun every component")
     g.add_argument("--image", help="kubeflow_v2: the pipeline image")

@@ -128,6 +128,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         max_len=150,
         hidden_dim=64,
         dropout=args.dropout,
+        aggregation_residual=not args.paper_aggregation,
     )
     train_config = TrainConfig(epochs=args.max_epochs, patience=args.patience, seed=seed)
     catalog = Catalog.load(outputs.vocabulary_dir)
@@ -197,8 +198,23 @@ def main() -> int:
     p.add_argument("--max-epochs", type=int, default=200)
     p.add_argument("--patience", type=int, default=20)
     p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument(
+        "--paper-aggregation",
+        action="store_true",
+        help="eq. 10 literally: no residual + LayerNorm around the interest head",
+    )
+    p.add_argument(
+        "--paper-aggregation",
+        action="store_true",
+        help="eq. 10 literally: no residual + LayerNorm around the interest head",
+    )
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--results", help="default benchmarks/results/<dataset>.json")
+    p.add_argument(
+        "--keep-other-variants",
+        action="store_true",
+        help="keep the runs of variants not rerun now from the existing results",
+    )
     args = p.parse_args()
     results_path = Path(args.results or ROOT / "benchmarks" / "results" / f"{args.dataset}.json")
 
@@ -206,13 +222,16 @@ def main() -> int:
         result = {
             "dataset": args.dataset,
             "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
-                        "(pessimistic ties); full: target among all items the user has not seen",
+            "(pessimistic ties); full: target among all items the user has not seen",
             "data": {k: report[k] for k in ("users", "items", "actions", "categories")},
             "summary": summarize(runs),
             "runs": runs,
-            "environment": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                            "date": time.strftime("%Y-%m-%d"),
-                            "command": " ".join(["python", *sys.argv])},
+            "environment": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "date": time.strftime("%Y-%m-%d"),
+                "command": " ".join(["python", *sys.argv]),
+            },
         }
         results_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(result, indent=2) + "\n")
@@ -220,13 +239,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp))
         runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}]
+        if args.keep_other_variants and results_path.exists():
+            kept = json.loads(results_path.read_text())["runs"]
+            runs += [r for r in kept if r["variant"] not in {"popularity", *args.variants}]
         print(f"popularity: {json.dumps(runs[0]['test'])}", flush=True)
         for variant in args.variants:
             for seed in args.seeds:
                 run = run_variant(outputs, args.dataset, variant, seed, args)
                 runs.append(run)
-                print(f"{variant} seed {seed}: best epoch {run['best_epoch']}, "
-                      f"{run['train_wall_s']} s, test {json.dumps(run['test'])}", flush=True)
+                print(
+                    f"{variant} seed {seed}: best epoch {run['best_epoch']}, "
+                    f"{run['train_wall_s']} s, test {json.dumps(run['test'])}",
+                    flush=True,
+                )
                 write(runs, report)  # after every run: a long benchmark keeps what it did
         write(runs, report)
     print(f"wrote {results_path}")

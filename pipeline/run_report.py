@@ -25,7 +25,12 @@ class ComponentProgress(threading.Thread):
         self.seconds: dict[str, float] = {}
         self._announced: set[int] = set()
         self._stop_event = threading.Event()
-        self._known_before: set[int] | None = None
+        self._known_before = self._existing()  # executions of earlier runs
+
+    def _existing(self) -> set[int]:
+        if not os.path.exists(self.config.metadata_path):
+            return set()
+        return {e.id for e in _store(self.config).get_executions()}
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -45,8 +50,6 @@ class ComponentProgress(threading.Thread):
             executions = store.get_executions()
         except Exception:  # the runner may be creating the database  # noqa: BLE001
             return
-        if self._known_before is None:
-            self._known_before = {e.id for e in executions}
         for e in executions:
             if e.id in self._known_before:
                 continue
@@ -113,26 +116,39 @@ def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str,
     from components.sequence_gen.component import DataReport
 
     out = latest_outputs(config)
-    report: dict[str, Any] = {"data": None, "metrics": {}, "blessed": False,
-                              "pushed_model": None, "component_seconds": seconds,
-                              "not_blessed_because": [], "cached_components": out.get("_cached")}
+    report: dict[str, Any] = {
+        "data": None,
+        "metrics": {},
+        "blessed": False,
+        "pushed_model": None,
+        "component_seconds": seconds,
+        "not_blessed_because": [],
+        "cached_components": out.get("_cached"),
+    }
     if DataReport.TYPE_NAME in out:
         report["data"] = data_report.read_report(
-            os.path.join(out[DataReport.TYPE_NAME].uri, data_report.REPORT_FILE))
+            os.path.join(out[DataReport.TYPE_NAME].uri, data_report.REPORT_FILE)
+        )
     if "ModelEvaluation" in out:
         uri = out["ModelEvaluation"].uri
         result = tfma.load_eval_result(uri)
         for slice_key, metrics in result.slicing_metrics:
             if slice_key == ():
-                values = metrics[""][""]
+                values = {
+                    k: round(v["doubleValue"], 4)
+                    for k, v in sorted(metrics[""][""].items())
+                    if "doubleValue" in v
+                }
                 report["metrics"]["test"] = {
-                    k: round(v["doubleValue"], 4) for k, v in sorted(values.items())
-                    if "doubleValue" in v}
+                    k: v for k, v in values.items() if not k.endswith("_diff")
+                }
+                diff = {k[: -len("_diff")]: v for k, v in values.items() if k.endswith("_diff")}
+                if diff:  # against the last blessed model
+                    report["metrics"]["test_change_vs_blessed"] = diff
         validation = tfma.load_validation_result(uri)
         for failure in validation.metric_validations_per_slice:
             for f in failure.failures:
-                report["not_blessed_because"].append(
-                    f"{f.metric_key.name}: {f.message}".strip())
+                report["not_blessed_because"].append(f"{f.metric_key.name}: {f.message}".strip())
     if "ModelBlessing" in out:
         blessing = out["ModelBlessing"]
         report["blessed"] = bool(blessing.custom_properties["blessed"].int_value)

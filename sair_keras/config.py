@@ -34,6 +34,8 @@ class ModelConfig:
     top_k: K, interests kept per position.
     decov_weight: λ of the DeCov loss on the interest pool.
     use_categories: add the mean category embedding to each item (eq. 1).
+    aggregation_residual: `e_t = LN(F_t + Σ_k w_k I''_k)` instead of eq. 10's bare sum
+      (a choice: with the bare sum, training on ML-100K stalls at popularity level).
     """
 
     variant: str = "sair"
@@ -46,6 +48,7 @@ class ModelConfig:
     top_k: int = 3
     decov_weight: float = 1.0
     use_categories: bool = True
+    aggregation_residual: bool = True
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:

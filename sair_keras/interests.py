@@ -140,13 +140,25 @@ class InterestAggregation(keras.layers.Layer):
     `Σ_k w_k (h_k W2_k + b2_k) = [w_1 h_1, …, w_K h_K] · [W2_1; …; W2_K] + Σ_k w_k b2_k`
     (one `[BN, K·D] × [K·D, D]` product).
 
-    Args: num_slots: K. hidden_dim: D. dropout: inside the FFNs.
+    With `residual` (a choice, not in the paper's eq. 10), the fused vector is added to F
+    and layer-normalised, `e_t = LN(F_t + Σ_k w_k I''_k)`, as SASRec's point-wise FFN does;
+    without it the head alone must carry F to the scores, and training on MovieLens stalls
+    at popularity level (docs/MODEL.md).
+
+    Args: num_slots: K. hidden_dim: D. dropout: inside the FFNs. residual: see above.
     Call args: indices int `[B, N, K]` into the pool (slot k holds interest `C[indices_k]`),
       values `[B, N, K]`, F `[B, N, D]`, pool C `[L, D]`, mask bool `[B, N]`.
     Returns: `[B, N, D]`, zero at padded positions.
     """
 
-    def __init__(self, num_slots: int, hidden_dim: int, dropout: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        num_slots: int,
+        hidden_dim: int,
+        dropout: float = 0.0,
+        residual: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if num_slots < 1 or hidden_dim < 1:
             raise ValueError(
@@ -156,15 +168,26 @@ class InterestAggregation(keras.layers.Layer):
         self.num_slots = num_slots
         self.hidden_dim = hidden_dim
         self.dropout = dropout
+        self.residual = residual
 
     def build(self, input_shape):
         k, d = self.num_slots, self.hidden_dim
+
+        def glorot_per_slot():
+            # Glorot for each slot's own D×D matrix; Keras' glorot would count the K slots
+            # in the fans of these 3-D shapes and start them several times too small.
+            limit = (6.0 / (d + d)) ** 0.5
+            return keras.initializers.RandomUniform(-limit, limit)
+
         # Slot-major layouts: reshaping them to [D, K·D] and [K·D, D] costs nothing.
-        self.w1 = self.add_weight(name="ffn_w1", shape=(d, k, d), initializer="glorot_uniform")
+        self.w1 = self.add_weight(name="ffn_w1", shape=(d, k, d), initializer=glorot_per_slot())
         self.b1 = self.add_weight(name="ffn_b1", shape=(k, d), initializer="zeros")
-        self.w2 = self.add_weight(name="ffn_w2", shape=(k, d, d), initializer="glorot_uniform")
+        self.w2 = self.add_weight(name="ffn_w2", shape=(k, d, d), initializer=glorot_per_slot())
         self.b2 = self.add_weight(name="ffn_b2", shape=(k, d), initializer="zeros")
         self.dropout_layer = keras.layers.Dropout(self.dropout)
+        if self.residual:
+            self.layer_norm = keras.layers.LayerNormalization(epsilon=1e-8)
+            self.layer_norm.build((None, None, d))
         super().build(input_shape)
 
     def call(self, indices, values, f, pool, mask, training=None):
@@ -184,9 +207,16 @@ class InterestAggregation(keras.layers.Layer):
         weighted = tf.reshape(h * weights[..., None], [-1, k * d])
         fused = tf.matmul(weighted, tf.reshape(self.w2, [k * d, d]))  # eq. 10
         fused = tf.reshape(fused, [b, n, d]) + tf.einsum("bnk,kd->bnd", weights, self.b2)
+        if self.residual:
+            fused = self.layer_norm(f + fused)
         return fused * tf.cast(mask, fused.dtype)[..., None]
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_slots=self.num_slots, hidden_dim=self.hidden_dim, dropout=self.dropout)
+        config.update(
+            num_slots=self.num_slots,
+            hidden_dim=self.hidden_dim,
+            dropout=self.dropout,
+            residual=self.residual,
+        )
         return config

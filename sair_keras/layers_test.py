@@ -161,7 +161,7 @@ def test_interest_aggregation_weights_slots_by_softmax():
         InterestRelevance(L, D, DeCovRegularizer(0.3)),
         InterestInteraction(L),
         TopKInterest(K),
-        InterestAggregation(K, D, 0.1),
+        InterestAggregation(K, D, 0.1, residual=True),
     ],
     ids=lambda layer: type(layer).__name__,
 )
@@ -170,3 +170,30 @@ def test_every_layer_rebuilds_from_its_config(layer):
     clone = keras.layers.deserialize(config)
     assert type(clone) is type(layer)
     assert clone.get_config() == layer.get_config()
+
+
+def test_per_slot_ffn_weights_start_at_glorot_scale():
+    # Each slot's D×D matrix gets Glorot's range for fan_in = fan_out = D, not one that
+    # counts the K slots (which starts the FFNs several times too small).
+    layer = InterestAggregation(K, 64)
+    layer.build((B, N, K, 64))
+    expected_std = (6.0 / 128) ** 0.5 / 3**0.5
+    for w in (layer.w1.numpy(), layer.w2.numpy()):
+        assert abs(w.std() / expected_std - 1) < 0.05
+
+
+def test_interest_aggregation_residual_adds_f_and_normalises():
+    plain = InterestAggregation(K, D)
+    residual = InterestAggregation(K, D, residual=True)
+    pool = tf.constant(RNG.normal(size=(L, D)).astype("float32"))
+    indices = tf.constant(RNG.integers(0, L, size=(B, N, K)), tf.int32)
+    values = tf.constant(RNG.normal(size=(B, N, K)).astype("float32"))
+    f = _x()
+    fused = plain(indices, values, f, pool, MASK)
+    residual(indices, values, f, pool, MASK)
+    # The same FFNs; the LayerNorm keeps its initial γ = 1, β = 0.
+    residual.set_weights(plain.get_weights() + residual.get_weights()[4:])
+    out = residual(indices, values, f, pool, MASK).numpy()[1]
+    x = (f + fused).numpy()[1]
+    expected = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-8)
+    np.testing.assert_allclose(out, expected, rtol=1e-3, atol=1e-4)

@@ -114,7 +114,11 @@ class SAIRModel(keras.Model):
         if c.variant != "sasrec":
             slots = self.top_k.top_k if self.top_k is not None else self.pool_size
             self.aggregation = InterestAggregation(
-                slots, c.hidden_dim, c.dropout, name="interest_aggregation"
+                slots,
+                c.hidden_dim,
+                c.dropout,
+                c.aggregation_residual,
+                name="interest_aggregation",
             )
 
     @property

@@ -14,17 +14,50 @@ import pytest
 import pipeline_runner
 from components.sequence_gen import synthetic
 
-NODES = {"SequenceExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Trainer",
-         "latest_blessed_model_resolver", "Evaluator", "Pusher"}
+NODES = {
+    "SequenceExampleGen",
+    "StatisticsGen",
+    "SchemaGen",
+    "ExampleValidator",
+    "Trainer",
+    "latest_blessed_model_resolver",
+    "Evaluator",
+    "Pusher",
+}
 
 
 def _run(root, data_dir, *extra):
     report = root / f"report{len(glob.glob(str(root / 'report*.json')))}.json"
-    args = ["run", "--dataset", "synthetic", "--data-dir", str(data_dir),
-            "--output-root", str(root / "out"), "--report", str(report),
-            "--max-len", "20", "--hidden-dim", "16", "--num-interests", "4", "--top-k", "2",
-            "--num-eval-negatives", "20", "--epochs", "6", "--patience", "6", "--batch-size", "64",
-            *extra, "--", "--direct_running_mode=in_memory"]
+    args = [
+        "run",
+        "--dataset",
+        "synthetic",
+        "--data-dir",
+        str(data_dir),
+        "--output-root",
+        str(root / "out"),
+        "--report",
+        str(report),
+        "--max-len",
+        "20",
+        "--hidden-dim",
+        "16",
+        "--num-interests",
+        "4",
+        "--top-k",
+        "2",
+        "--num-eval-negatives",
+        "20",
+        "--epochs",
+        "6",
+        "--patience",
+        "6",
+        "--batch-size",
+        "64",
+        *extra,
+        "--",
+        "--direct_running_mode=in_memory",
+    ]
     assert pipeline_runner.main(args) == 0
     return json.loads(report.read_text())
 
@@ -58,15 +91,24 @@ FRESH = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_pipeline_end_to_end(tmp_path):
-    data = synthetic.generate(synthetic.SyntheticConfig(num_users=300, num_items=120,
-                                                        num_categories=6, mean_length=15,
-                                                        seed=2), tmp_path / "data")
+    data = synthetic.generate(
+        synthetic.SyntheticConfig(
+            num_users=300, num_items=120, num_categories=6, mean_length=15, seed=2
+        ),
+        tmp_path / "data",
+    )
     first = _run(tmp_path, data)
     executions = _executions(tmp_path)
     assert sorted(name for name, _ in executions) == sorted(NODES)  # each exactly once
     assert first["blessed"] is True
-    assert set(first["metrics"]["test"]) == {"hr_5", "hr_10", "hr_20",
-                                             "ndcg_5", "ndcg_10", "ndcg_20"}
+    assert set(first["metrics"]["test"]) == {
+        "hr_5",
+        "hr_10",
+        "hr_20",
+        "ndcg_5",
+        "ndcg_10",
+        "ndcg_20",
+    }
     assert first["data"]["users"] == 300
     assert set(first["component_seconds"]) == NODES
     pushed = first["pushed_model"]
@@ -75,21 +117,26 @@ def test_pipeline_end_to_end(tmp_path):
     assert os.path.exists(os.path.join(pushed, "saved_model.pb"))
 
     history = ["3", "17", "42", "8"]
-    proc = subprocess.run([sys.executable, "-c", FRESH, pushed, ",".join(history)],
-                          check=True, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", FRESH, pushed, ",".join(history)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     served = json.loads(proc.stdout.strip().splitlines()[-1])
     assert len(served["ids"]) == 10
     assert not set(served["ids"]) & set(history)
     assert served["rescored"] == pytest.approx(served["scores"], rel=1e-5)
 
     second = _run(tmp_path, data)
-    states = dict(_executions(tmp_path)[len(NODES):])
+    states = dict(_executions(tmp_path)[len(NODES) :])
     from ml_metadata.proto import metadata_store_pb2
 
     cached = metadata_store_pb2.Execution.CACHED
     assert states["SequenceExampleGen"] == cached
     assert states["Trainer"] == cached
-    assert second["metrics"] == first["metrics"]
+    assert second["metrics"]["test"] == first["metrics"]["test"]  # the same (cached) model
+    assert set(second["metrics"]["test_change_vs_blessed"].values()) == {0.0}
 
     worse = _run(tmp_path, data, "--untrained", "--regression-tolerance", "0")
     assert worse["blessed"] is False
@@ -99,14 +146,28 @@ def test_pipeline_end_to_end(tmp_path):
 
 
 def test_kubeflow_v2_compiles_with_every_component_and_the_image(tmp_path):
-    data = synthetic.generate(synthetic.SyntheticConfig(num_users=20, num_items=30,
-                                                        num_categories=3, mean_length=5),
-                              tmp_path / "data")
-    code = pipeline_runner.main([
-        "run", "--dataset", "synthetic", "--data-dir", str(data), "--runner", "kubeflow_v2",
-        "--image", "europe-docker.pkg.dev/p/sair/pipeline:1.0", "--output-root",
-        str(tmp_path / "out"), "--", "--runner=DataflowRunner", "--project=p",
-    ])
+    data = synthetic.generate(
+        synthetic.SyntheticConfig(num_users=20, num_items=30, num_categories=3, mean_length=5),
+        tmp_path / "data",
+    )
+    code = pipeline_runner.main(
+        [
+            "run",
+            "--dataset",
+            "synthetic",
+            "--data-dir",
+            str(data),
+            "--runner",
+            "kubeflow_v2",
+            "--image",
+            "europe-docker.pkg.dev/p/sair/pipeline:1.0",
+            "--output-root",
+            str(tmp_path / "out"),
+            "--",
+            "--runner=DataflowRunner",
+            "--project=p",
+        ]
+    )
     assert code == 0
     spec = json.loads((tmp_path / "out" / "sair_pipeline.json").read_text())
     text = json.dumps(spec)
@@ -126,8 +187,7 @@ def test_kubeflow_v2_compiles_with_every_component_and_the_image(tmp_path):
         (["--dataset", "csv", "--data-path", "x.csv", "--format", "xls"], "unknown format 'xls'"),
     ],
 )
-def test_bad_configuration_is_refused_before_any_component_runs(tmp_path, capsys, args,
-                                                                 message):
+def test_bad_configuration_is_refused_before_any_component_runs(tmp_path, capsys, args, message):
     try:
         code = pipeline_runner.main(["run", "--output-root", str(tmp_path / "out"), *args])
     except SystemExit as e:  # argparse
