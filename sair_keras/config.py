@@ -8,7 +8,6 @@ early stopping on validation NDCG@10 with patience 20; L and K are dataset-speci
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 VARIANTS = ("sasrec", "sair", "sair_full", "sair_label")
@@ -106,13 +105,14 @@ class TrainConfig:
         return _from_dict(cls, raw)
 
 
-def _from_dict(cls: type, raw: dict[str, Any]) -> Any:
+def dataclass_from_dict(cls: type, raw: dict[str, Any], error: type = ValueError) -> Any:
+    """`cls(**raw)` for a config dataclass, refusing unknown keys with `error`."""
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - names)
     if unknown:
-        raise ModelConfigError(f"unknown {cls.__name__} keys {unknown}; known: {sorted(names)}")
+        raise error(f"unknown {cls.__name__} keys {unknown}; known: {sorted(names)}")
     return cls(**raw)
 
 
-def dumps(config: ModelConfig | TrainConfig) -> str:
-    return json.dumps(config.to_dict(), sort_keys=True)
+def _from_dict(cls: type, raw: dict[str, Any]) -> Any:
+    return dataclass_from_dict(cls, raw, ModelConfigError)

@@ -7,6 +7,8 @@ import dataclasses
 import json
 from typing import Any
 
+from sair_keras.config import dataclass_from_dict
+
 TEXT_FORMATS = ("csv", "tsv", "delimited")
 FORMATS = (*TEXT_FORMATS, "parquet")
 TIME_TYPES = ("numeric", "iso8601")
@@ -168,8 +170,4 @@ def text_delimiter(fmt: str, delimiter: str | None) -> str:
 
 
 def _from_dict(cls: type, raw: dict[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - names)
-    if unknown:
-        raise ConfigError(f"unknown {cls.__name__} keys {unknown}; known: {sorted(names)}")
-    return cls(**raw)
+    return dataclass_from_dict(cls, raw, ConfigError)
