@@ -203,11 +203,6 @@ def main() -> int:
         action="store_true",
         help="eq. 10 literally: no residual + LayerNorm around the interest head",
     )
-    p.add_argument(
-        "--paper-aggregation",
-        action="store_true",
-        help="eq. 10 literally: no residual + LayerNorm around the interest head",
-    )
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--results", help="default benchmarks/results/<dataset>.json")
     p.add_argument(
