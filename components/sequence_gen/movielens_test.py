@@ -163,14 +163,14 @@ def test_grouplens_ml1m_layout(tmp_path):
     d.mkdir()
     (d / "ratings.dat").write_text(
         "1::1::5::978300760\n1::2::3::978300761\n1::3::4::978300762\n2::1::4::978300800\n"
+        "2::4::3::978300900\n"
     )
     (d / "movies.dat").write_bytes(
-        "1::Amélie (2001)::Comedy|Romance\n2::B (1999)::Drama\n3::C (1998)::Drama\n".encode(
-            "latin-1"
-        )
+        "1::Amélie (2001)::Comedy|Romance\n2::B (1999)::Drama\n3::C (1998)::Drama\n"
+        "4::D (1997)::Drama\n".encode("latin-1")
     )
     r = _ingest_fake(tmp_path, "ml-1m", d)
-    assert (r["users"], r["items"], r["actions"], r["categories"]) == (2, 3, 4, 3)
+    assert (r["users"], r["items"], r["actions"], r["categories"]) == (2, 4, 5, 3)
     assert r["examples"] == {"train": 2, "eval": 1, "test": 1}
 
 
