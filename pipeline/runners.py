@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from tfx import v1 as tfx
 
 from pipeline.config import PipelineConfig
@@ -26,10 +28,26 @@ def run_beam(config: PipelineConfig) -> None:
     BeamDagRunner().run(create_pipeline(config))
 
 
+def _with_cloud_beam_args(config: PipelineConfig) -> PipelineConfig:
+    """Adds the Kubeflow config's project, region and service account to the Beam args of
+    the Beam-based components (Dataflow needs them), unless the args already name them."""
+    kf = config.kubeflow
+    args = list(config.beam_args)
+    for flag, value in (
+        ("--project", kf.project),
+        ("--region", kf.region),
+        ("--service_account_email", kf.service_account),
+    ):
+        if value and not any(a.startswith(flag + "=") for a in args):
+            args.append(f"{flag}={value}")
+    return dataclasses.replace(config, beam_args=tuple(args))
+
+
 def compile_kubeflow_v2(config: PipelineConfig) -> str:
     """Writes the pipeline spec JSON; returns its path."""
     import os
 
+    config = _with_cloud_beam_args(config)
     kf = config.kubeflow
     os.makedirs(config.output_root, exist_ok=True)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(

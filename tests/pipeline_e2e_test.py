@@ -161,6 +161,10 @@ def test_kubeflow_v2_compiles_with_every_component_and_the_image(tmp_path):
             "kubeflow_v2",
             "--image",
             "europe-docker.pkg.dev/p/sair/pipeline:1.0",
+            "--region",
+            "europe-west4",
+            "--service-account",
+            "runner@p.iam.gserviceaccount.com",
             "--output-root",
             str(tmp_path / "out"),
             "--",
@@ -175,7 +179,13 @@ def test_kubeflow_v2_compiles_with_every_component_and_the_image(tmp_path):
     # The resolver compiles into two tasks named after it.
     assert all(any(task.startswith(node) for task in tasks) for node in NODES)
     assert "europe-docker.pkg.dev/p/sair/pipeline:1.0" in text
-    assert "--runner=DataflowRunner" in text
+    for arg in (
+        "--runner=DataflowRunner",
+        "--project=p",
+        "--region=europe-west4",
+        "--service_account_email=runner@p.iam.gserviceaccount.com",
+    ):
+        assert arg in text
 
 
 @pytest.mark.parametrize(
