@@ -145,7 +145,11 @@ class InterestAggregation(keras.layers.Layer):
     without it the head alone must carry F to the scores, and training on MovieLens stalls
     at popularity level (docs/MODEL.md).
 
-    Args: num_slots: K. hidden_dim: D. dropout: inside the FFNs. residual: see above.
+    Dropout applies to the fused `[B, N, D]` output (as on the encoder's residual branches),
+    not to the K hidden layers: one random draw per output unit instead of K (the random
+    numbers are the largest single cost of the head on CPU, docs/BENCHMARKS.md).
+
+    Args: num_slots: K. hidden_dim: D. dropout: on the fused output. residual: see above.
     Call args: indices int `[B, N, K]` into the pool (slot k holds interest `C[indices_k]`),
       values `[B, N, K]`, F `[B, N, D]`, pool C `[L, D]`, mask bool `[B, N]`.
     Returns: `[B, N, D]`, zero at padded positions.
@@ -202,11 +206,11 @@ class InterestAggregation(keras.layers.Layer):
             tf.matmul(tf.reshape(f, [-1, d]), tf.reshape(self.w1, [d, k * d])), [b, n, k, d]
         )
         h = tf.nn.relu(interest_part + f_part + self.b1)  # eq. 8 and the first FFN layer
-        h = self.dropout_layer(h, training=training)
         weights = tf.nn.softmax(values, axis=-1)  # eq. 9
         weighted = tf.reshape(h * weights[..., None], [-1, k * d])
         fused = tf.matmul(weighted, tf.reshape(self.w2, [k * d, d]))  # eq. 10
         fused = tf.reshape(fused, [b, n, d]) + tf.einsum("bnk,kd->bnd", weights, self.b2)
+        fused = self.dropout_layer(fused, training=training)
         if self.residual:
             fused = self.layer_norm(f + fused)
         return fused * tf.cast(mask, fused.dtype)[..., None]
