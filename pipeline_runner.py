@@ -5,6 +5,8 @@
   ingest      read interactions, build the leave-one-out sequence examples, print the data report
   download    fetch a MovieLens archive into the cache (checksum-verified)
   synthesize  write a seeded synthetic interaction log (the demo's and the tests' data)
+  recommend   top-N for every user from a saved (pushed) model, as TFRecord and CSV (Beam)
+  heatmap     a PNG of one history's interest distributions before/after the interaction layer
 
 Arguments after a lone `--` go to Apache Beam, e.g. `-- --runner=DataflowRunner --project=P
 --region=R --temp_location=gs://B/tmp`, or `-- --direct_running_mode=in_memory`. Without
@@ -394,6 +396,61 @@ def cmd_synthesize(args: argparse.Namespace, beam_args: list[str]) -> int:
     return 0
 
 
+def cmd_recommend(args: argparse.Namespace, beam_args: list[str]) -> int:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from components.batch_recommend import recommend
+
+    options = PipelineOptions(list(beam_args) or list(DEFAULT_BEAM_ARGS))
+    start = time.monotonic()
+    users = recommend.run_batch_recommendation(
+        args.examples,
+        args.model,
+        args.output,
+        lambda: beam.Pipeline(options=options),
+        args.batch_size,
+    )
+    _log(f"top-N for {users} users in {time.monotonic() - start:.1f} s")
+    print(
+        f"recommendations: {os.path.join(args.output, recommend.CSV_DIR)} (CSV), "
+        f"{os.path.join(args.output, recommend.TFRECORD_DIR)} (TFRecord)"
+    )
+    return 0
+
+
+def cmd_heatmap(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from sair_keras import heatmap
+
+    if args.history:
+        history = [i.strip() for i in args.history.split(",") if i.strip()]
+        who = f"{len(history)} items"
+    elif args.user and args.examples:
+        from components.batch_recommend import recommend
+        from sair_keras import features
+        from sair_keras.catalog import Catalog
+
+        catalog = Catalog.load(os.path.join(args.examples, features.VOCABULARY_SUBDIR))
+        try:
+            history = recommend.find_user_history(args.examples, args.user, catalog.item_ids)
+        except KeyError as e:
+            print(f"error: {e.args[0]}", file=sys.stderr)
+            return 2
+        who = f"user {args.user}"
+    else:
+        print("error: heatmap needs --history, or --user with --examples", file=sys.stderr)
+        return 2
+    try:
+        out = heatmap.interests_of(args.model, history, args.positions)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    title = f"interest relevance along {who} (last {len(out['item_ids'])} positions)"
+    heatmap.render(out["before"], out["after"], args.output, title)
+    print(f"heat map: {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pipeline_runner.py",
@@ -492,6 +549,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mean-length", type=float, default=s.mean_length)
     p.add_argument("--seed", type=int, default=s.seed)
     p.set_defaults(func=cmd_synthesize)
+
+    p = sub.add_parser(
+        "recommend", help="top-N for every user from a saved model (TFRecord and CSV)"
+    )
+    p.add_argument(
+        "--model", required=True, help="a pushed model: <output-root>/serving/<name>/<version>"
+    )
+    p.add_argument(
+        "--examples", required=True, help="the examples folder of `ingest` (or SequenceExampleGen)"
+    )
+    p.add_argument("--output", required=True, help="folder for tfrecord/, csv/ and users.txt")
+    p.add_argument("--batch-size", type=int, default=256, help="users per model call")
+    p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser(
+        "heatmap", help="PNG of a history's interests before/after the interaction layer"
+    )
+    p.add_argument("--model", required=True, help="a saved (pushed) sair model folder")
+    p.add_argument("--history", help="raw item ids, oldest first, comma-separated")
+    p.add_argument("--user", help="a user id to look up in --examples (their full history)")
+    p.add_argument("--examples", help="the examples folder of `ingest` (or SequenceExampleGen)")
+    p.add_argument("--positions", type=int, default=50, help="the last N positions shown")
+    p.add_argument("--output", required=True, help="the PNG file to write")
+    p.set_defaults(func=cmd_heatmap)
     return parser
 
 

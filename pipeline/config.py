@@ -54,6 +54,7 @@ class PipelineConfig:
     evaluation: EvaluationConfig = EvaluationConfig()
     model_name: str = "sair"
     top_n: int = 10
+    batch_recommend_size: int = 256  # users per model call in BatchRecommender
     runner: str = "local"
     beam_args: tuple[str, ...] = (
         "--direct_running_mode=multi_processing",
@@ -76,6 +77,10 @@ class PipelineConfig:
             )
         if self.top_n < 1:
             raise PipelineConfigError(f"top_n must be >= 1, got {self.top_n}")
+        if self.batch_recommend_size < 1:
+            raise PipelineConfigError(
+                f"batch_recommend_size must be >= 1, got {self.batch_recommend_size}"
+            )
 
     @property
     def pipeline_root(self) -> str:

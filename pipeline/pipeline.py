@@ -5,6 +5,7 @@ SequenceExampleGen → StatisticsGen → SchemaGen → ExampleValidator
 latest blessed model (Resolver) ─┐
                                  Evaluator (TFMA: hr/ndcg@5/10/20 on test, gate on ndcg_10)
                                  → Pusher (only when blessed) → <serving_base>/<version>/
+                                 → BatchRecommender (top-N for every user, when pushed)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 
+from components.batch_recommend.component import BatchRecommender
 from components.sequence_gen.component import SequenceExampleGen
 from components.sequence_gen.executor import fingerprint
 from pipeline.config import PipelineConfig
@@ -99,10 +101,25 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_base)
         ),
     )
+    recommender = BatchRecommender(
+        examples=gen.outputs["examples"],
+        pushed_model=pusher.outputs["pushed_model"],
+        batch_size=config.batch_recommend_size,
+    )
     return tfx.dsl.Pipeline(
         pipeline_name=config.name,
         pipeline_root=config.pipeline_root,
-        components=[gen, statistics, schema, validator, trainer, baseline, evaluator, pusher],
+        components=[
+            gen,
+            statistics,
+            schema,
+            validator,
+            trainer,
+            baseline,
+            evaluator,
+            pusher,
+            recommender,
+        ],
         enable_cache=config.enable_cache,
         metadata_connection_config=(
             tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)

@@ -112,6 +112,7 @@ def latest_outputs(config: PipelineConfig) -> dict[str, Any]:
 def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str, Any]:
     import tensorflow_model_analysis as tfma
 
+    from components.batch_recommend.component import Recommendations
     from components.sequence_gen import report as data_report
     from components.sequence_gen.component import DataReport
 
@@ -121,6 +122,7 @@ def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str,
         "metrics": {},
         "blessed": False,
         "pushed_model": None,
+        "recommendations": None,
         "component_seconds": seconds,
         "not_blessed_because": [],
         "cached_components": out.get("_cached"),
@@ -156,6 +158,13 @@ def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str,
         pushed = out["PushedModel"]
         if pushed.custom_properties["pushed"].int_value:
             report["pushed_model"] = pushed.custom_properties["pushed_destination"].string_value
+    if Recommendations.TYPE_NAME in out:
+        recs = out[Recommendations.TYPE_NAME]
+        if "skipped_because" not in recs.custom_properties:
+            report["recommendations"] = {
+                "uri": recs.uri,
+                "users": recs.custom_properties["users"].int_value,
+            }
     return report
 
 
@@ -168,6 +177,9 @@ def format_metrics(report: dict[str, Any]) -> str:
     for reason in report["not_blessed_because"]:
         lines.append(f"  not blessed: {reason}")
     lines.append(f"pushed model: {report['pushed_model'] or 'none (not blessed)'}")
+    recs = report.get("recommendations")
+    if recs:
+        lines.append(f"recommendations: top-N for {recs['users']} users in {recs['uri']}")
     return "\n".join(lines)
 
 

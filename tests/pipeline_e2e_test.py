@@ -23,6 +23,7 @@ NODES = {
     "latest_blessed_model_resolver",
     "Evaluator",
     "Pusher",
+    "BatchRecommender",
 }
 
 
@@ -128,6 +129,18 @@ def test_pipeline_end_to_end(tmp_path):
     assert not set(served["ids"]) & set(history)
     assert served["rescored"] == pytest.approx(served["scores"], rel=1e-5)
 
+    # Batch recommendations from the pushed model: 10 items for each of the 300 users.
+    recs = first["recommendations"]
+    assert recs["users"] == 300
+    rows = []
+    for path in glob.glob(os.path.join(recs["uri"], "csv", "*.csv")):
+        lines = open(path).read().splitlines()
+        assert lines[0] == "user_id,rank,item_id,score"
+        rows += [line.split(",") for line in lines[1:]]
+    assert len(rows) == 300 * 10
+    assert len({r[0] for r in rows}) == 300
+    assert {r[1] for r in rows} == {str(k) for k in range(1, 11)}
+
     second = _run(tmp_path, data)
     states = dict(_executions(tmp_path)[len(NODES) :])
     from ml_metadata.proto import metadata_store_pb2
@@ -141,6 +154,7 @@ def test_pipeline_end_to_end(tmp_path):
     worse = _run(tmp_path, data, "--untrained", "--regression-tolerance", "0")
     assert worse["blessed"] is False
     assert worse["pushed_model"] is None
+    assert worse["recommendations"] is None  # nothing recommended from an unpushed model
     assert any("ndcg_10" in reason for reason in worse["not_blessed_because"])
     assert worse["metrics"]["test"]["ndcg_10"] < first["metrics"]["test"]["ndcg_10"]
 
