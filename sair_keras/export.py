@@ -9,6 +9,10 @@ Signatures (TF Serving and any `tf.saved_model.load` caller):
   candidate_scores(examples: string [B])   internal eval examples (`item_seq`, `target`,
                                            `negatives`) → `scores` [B, 1 + M], target first;
                                            what the Evaluator (TFMA) ranks
+  interests(history: string [B, H])        (SAIR variants only) the relevance over the L
+                                           interests at every position before and after the
+                                           interaction layer, `before`/`after` [B, N, L], and
+                                           `item_ids` [B, N] ("" = padding): the heat maps
 Unknown ids in a history are ignored; an unknown candidate scores as `[UNK]`.
 """
 
@@ -50,6 +54,11 @@ class ServingModule(tf.Module):
         )
         self.index_to_item = tf.constant(list(catalog.item_ids))
         self.index = inference.catalog_index(model, top_n)
+        if model.model_config.variant != "sasrec":  # sasrec has no interests
+            self.interests = tf.function(
+                self._interests,
+                input_signature=[tf.TensorSpec([None, None], tf.string, name="history")],
+            )
 
     def _indices(self, history: tf.Tensor) -> tf.Tensor:
         return compact_left(self.item_to_index.lookup(history), self.max_len)
@@ -100,17 +109,22 @@ class ServingModule(tf.Module):
         }
         return {"scores": self.model.candidate_scores(batch)}
 
+    def _interests(self, history):
+        indices = self._indices(history)
+        out = self.model.interest_distributions(indices)
+        ids = tf.where(indices == features.PAD_INDEX, "", tf.gather(self.index_to_item, indices))
+        return {**out, "item_ids": ids}
+
 
 def export_serving_model(model: SAIRModel, catalog: Catalog, path: str, top_n: int = 10) -> None:
-    """Writes a SavedModel at `path` with the four signatures above."""
+    """Writes a SavedModel at `path` with the signatures above."""
     module = ServingModule(model, catalog, top_n)
-    tf.saved_model.save(
-        module,
-        path,
-        signatures={
-            "serving_default": module.serving_default,
-            "recommend": module.recommend,
-            "score": module.score,
-            "candidate_scores": module.candidate_scores,
-        },
-    )
+    signatures = {
+        "serving_default": module.serving_default,
+        "recommend": module.recommend,
+        "score": module.score,
+        "candidate_scores": module.candidate_scores,
+    }
+    if model.model_config.variant != "sasrec":
+        signatures["interests"] = module.interests
+    tf.saved_model.save(module, path, signatures=signatures)

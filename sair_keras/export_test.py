@@ -55,7 +55,13 @@ def test_exported_model_in_a_fresh_process(tmp_path):
         text=True,
     )
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["signatures"] == ["candidate_scores", "recommend", "score", "serving_default"]
+    assert out["signatures"] == [
+        "candidate_scores",
+        "interests",
+        "recommend",
+        "score",
+        "serving_default",
+    ]
     history = [{"3", "7", "11"}, {"20", "4", "9", "1"}]
     for row, ids in enumerate(out["ids"]):
         assert len(ids) == 5
