@@ -29,6 +29,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
+from sair_keras.config import RECIPES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The paper's (L, K) for ML-1M; ML-100K has no value in the paper and uses the same.
@@ -121,14 +123,14 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
 
     tf.keras.utils.set_random_seed(seed)
     num_interests, top_k = INTERESTS[dataset]
-    model_config = ModelConfig(
+    model_config = ModelConfig.recipe(
+        args.recipe,
         variant=variant,
         num_interests=num_interests,
         top_k=top_k,
         max_len=150,
         hidden_dim=64,
         dropout=args.dropout,
-        aggregation_residual=not args.paper_aggregation,
     )
     train_config = TrainConfig(epochs=args.max_epochs, patience=args.patience, seed=seed)
     catalog = Catalog.load(outputs.vocabulary_dir)
@@ -153,6 +155,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     return {
         "variant": variant,
         "seed": seed,
+        "recipe": args.recipe,
         "model_config": model_config.to_dict(),
         "train_config": train_config.to_dict(),
         "epochs_run": len(h["loss"]),
@@ -160,9 +163,25 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         "best_val_ndcg_10": float(h["val_ndcg_10"][best]),
         "train_wall_s": round(wall, 1),
         "seconds_to_val_hr10_0.82": round(reached[0], 1) if reached else None,
+        "val_hr_10": [round(float(v), 4) for v in h["val_hr_10"]],
+        "val_ndcg_10": [round(float(v), 4) for v in h["val_ndcg_10"]],
+        "epoch_seconds": [round(float(v), 2) for v in h["epoch_seconds"]],
+        "load_average_end": [round(v, 2) for v in os.getloadavg()],
+        "tf_threads": {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        },
         "final_decov_loss": float(h["decov_loss"][-1]),
         "test": train.evaluate(model, test_ds),
     }
+
+
+def _same_protocol(run: dict, args) -> bool:
+    return (
+        run["train_config"]["epochs"] == args.max_epochs
+        and run["train_config"]["patience"] == args.patience
+        and run["model_config"]["dropout"] == args.dropout
+    )
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -185,6 +204,16 @@ def summarize(runs: list[dict]) -> dict:
                 float(np.mean([r["train_wall_s"] for r in mine])), 1
             )
             summary[variant]["best_epoch"] = [r["best_epoch"] for r in mine]
+            reached = [
+                r["seconds_to_val_hr10_0.82"]
+                for r in mine
+                if r.get("seconds_to_val_hr10_0.82") is not None
+            ]
+            # Mean over the runs that reached it; how many did is beside it.
+            summary[variant]["seconds_to_hr10_0.82"] = (
+                round(float(np.mean(reached)), 1) if reached else None
+            )
+            summary[variant]["runs_reaching_hr10_0.82"] = len(reached)
     return summary
 
 
@@ -199,16 +228,18 @@ def main() -> int:
     p.add_argument("--patience", type=int, default=20)
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument(
-        "--paper-aggregation",
-        action="store_true",
-        help="eq. 10 literally: no residual + LayerNorm around the interest head",
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="default",
+        help="named model recipe (sair_keras.config.RECIPES); 'paper' is eq. 10 literally",
     )
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--results", help="default benchmarks/results/<dataset>.json")
     p.add_argument(
-        "--keep-other-variants",
+        "--resume",
         action="store_true",
-        help="keep the runs of variants not rerun now from the existing results",
+        help="keep the runs already in the results file and skip the (variant, seed, recipe) "
+        "they cover: a benchmark longer than a session continues where it stopped",
     )
     args = p.parse_args()
     results_path = Path(args.results or ROOT / "benchmarks" / "results" / f"{args.dataset}.json")
@@ -219,7 +250,11 @@ def main() -> int:
             "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
             "(pessimistic ties); full: target among all items the user has not seen",
             "data": {k: report[k] for k in ("users", "items", "actions", "categories")},
-            "summary": summarize(runs),
+            "summary": summarize([r for r in runs if r.get("recipe", "default") == "default"]),
+            "recipes": {
+                name: summarize([r for r in runs if r.get("recipe") == name])
+                for name in sorted({r["recipe"] for r in runs if "recipe" in r} - {"default"})
+            },
             "runs": runs,
             "environment": {
                 "cpus": os.cpu_count(),
@@ -234,12 +269,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp))
         runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}]
-        if args.keep_other_variants and results_path.exists():
-            kept = json.loads(results_path.read_text())["runs"]
-            runs += [r for r in kept if r["variant"] not in {"popularity", *args.variants}]
+        if args.resume and results_path.exists():
+            kept = [r for r in json.loads(results_path.read_text())["runs"] if "train_config" in r]
+            same = [r for r in kept if _same_protocol(r, args)]
+            if len(same) < len(kept):
+                print(f"dropping {len(kept) - len(same)} runs made with other settings")
+            runs += same
+        done = {(r["variant"], r["seed"], r.get("recipe", "default")) for r in runs}
         print(f"popularity: {json.dumps(runs[0]['test'])}", flush=True)
         for variant in args.variants:
             for seed in args.seeds:
+                if (variant, seed, args.recipe) in done:
+                    print(f"{variant} seed {seed} ({args.recipe}): already done", flush=True)
+                    continue
                 run = run_variant(outputs, args.dataset, variant, seed, args)
                 runs.append(run)
                 print(

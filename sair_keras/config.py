@@ -15,6 +15,13 @@ VARIANTS = ("sasrec", "sair", "sair_full", "sair_label")
 # (L, K) of the paper per dataset.
 PAPER_INTERESTS = {"ml-1m": (10, 3), "ml-20m": (20, 8), "anime": (30, 10)}
 
+# Named model recipes: changes to ModelConfig's defaults. "paper" is the paper's model as
+# written (eq. 10 without a residual); "default" is ours (see ModelConfig's attributes).
+RECIPES: dict[str, dict[str, Any]] = {
+    "default": {},
+    "paper": {"aggregation_residual": False},
+}
+
 
 class ModelConfigError(ValueError):
     pass
@@ -74,6 +81,13 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ModelConfig:
         return _from_dict(cls, raw)
+
+    @classmethod
+    def recipe(cls, name: str, **overrides: Any) -> ModelConfig:
+        """The named recipe (`RECIPES`) with `overrides` on top."""
+        if name not in RECIPES:
+            raise ModelConfigError(f"unknown recipe {name!r}; expected one of {sorted(RECIPES)}")
+        return _from_dict(cls, {**RECIPES[name], **overrides})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,40 @@
+"""Typed configs: the paper's defaults, named recipes, refused values."""
+
+import pytest
+
+from sair_keras.config import ModelConfig, ModelConfigError, TrainConfig
+
+
+def test_defaults_are_the_papers():
+    m, t = ModelConfig(), TrainConfig()
+    assert (m.hidden_dim, m.max_len, m.decov_weight) == (64, 150, 1.0)
+    assert (t.batch_size, t.learning_rate, t.patience) == (256, 1e-3, 20)
+
+
+def test_recipes():
+    assert ModelConfig.recipe("paper").aggregation_residual is False
+    assert ModelConfig.recipe("default") == ModelConfig()
+    paper = ModelConfig.recipe("paper", variant="sasrec", top_k=2)
+    assert (paper.variant, paper.top_k, paper.aggregation_residual) == ("sasrec", 2, False)
+    with pytest.raises(ModelConfigError, match="unknown recipe 'best'"):
+        ModelConfig.recipe("best")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"variant": "bert4rec"}, "unknown variant 'bert4rec'"),
+        ({"top_k": 11, "num_interests": 10}, "top_k K=11 exceeds the interest pool L=10"),
+        ({"hidden_dim": 63, "num_heads": 2}, "hidden_dim (63) must be divisible by num_heads (2)"),
+        ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
+    ],
+)
+def test_bad_model_config_names_the_value(kwargs, message):
+    with pytest.raises(ModelConfigError) as e:
+        ModelConfig(**kwargs)
+    assert message in str(e.value)
+
+
+def test_unknown_keys_are_refused():
+    with pytest.raises(ModelConfigError, match=r"unknown ModelConfig keys \['hiden_dim'\]"):
+        ModelConfig.from_dict({"hiden_dim": 3})
