@@ -277,8 +277,8 @@ def main() -> int:
             runs += same
         done = {(r["variant"], r["seed"], r.get("recipe", "default")) for r in runs}
         print(f"popularity: {json.dumps(runs[0]['test'])}", flush=True)
-        for variant in args.variants:
-            for seed in args.seeds:
+        for seed in args.seeds:  # seed by seed: each finished seed compares every variant
+            for variant in args.variants:
                 if (variant, seed, args.recipe) in done:
                     print(f"{variant} seed {seed} ({args.recipe}): already done", flush=True)
                     continue
