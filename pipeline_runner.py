@@ -277,6 +277,8 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
             "enable_cache",
             "beam_args",
             "source",
+            "metadata_sqlite",
+            "batch_recommend_size",
         }
     )
     if unknown:
@@ -301,7 +303,9 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
         layered["train"]["epochs"] = 0
     if args.no_cache:
         layered["enable_cache"] = False
-    output_root = str(Path(layered.get("output_root", "sair_output")).resolve())
+    output_root = str(layered.get("output_root", "sair_output"))
+    if "://" not in output_root:  # keep gs:// and other filesystem URIs as they are
+        output_root = str(Path(output_root).resolve())
     if "source" in layered:
         from components.sequence_gen.config import SourceConfig
 
@@ -323,12 +327,18 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
             runner=layered.get("runner", "local"),
             model_name=layered.get("model_name", "sair"),
             top_n=int(layered.get("top_n", 10)),
+            batch_recommend_size=int(layered.get("batch_recommend_size", 256)),
             beam_args=tuple(
                 beam_args
                 or layered.get("beam_args")
                 or ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
             ),
             enable_cache=bool(layered.get("enable_cache", True)),
+            metadata_sqlite=(
+                str(Path(layered["metadata_sqlite"]).resolve())
+                if layered.get("metadata_sqlite")
+                else None
+            ),
         )
     except (TypeError, ModelConfigError) as e:
         raise ConfigError(str(e)) from e
@@ -348,7 +358,8 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
         path = runners.compile_kubeflow_v2(config)
         print(f"compiled {path}")
         return 0
-    os.makedirs(config.output_root, exist_ok=True)
+    if "://" not in config.output_root:
+        os.makedirs(config.output_root, exist_ok=True)
     trainer_log = logging.getLogger("sair")
     trainer_log.setLevel(logging.INFO)
     handler = logging.StreamHandler(sys.stderr)

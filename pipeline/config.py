@@ -62,6 +62,9 @@ class PipelineConfig:
     )
     kubeflow: KubeflowConfig = KubeflowConfig()
     enable_cache: bool = True
+    # The local and beam runners keep ML Metadata in SQLite on this machine; default
+    # <output_root>/metadata.sqlite, required when the output root is remote (gs://…).
+    metadata_sqlite: str | None = None
 
     def __post_init__(self) -> None:
         if self.runner not in RUNNERS:
@@ -74,6 +77,11 @@ class PipelineConfig:
             raise PipelineConfigError(
                 f"model.max_len ({self.model.max_len}) must equal data.max_len "
                 f"({self.data.max_len})"
+            )
+        if self.runner != "kubeflow_v2" and "://" in self.output_root and not self.metadata_sqlite:
+            raise PipelineConfigError(
+                f"the {self.runner} runner keeps ML Metadata in a local SQLite file: set "
+                f"metadata_sqlite (a local path) when output_root is remote ({self.output_root})"
             )
         if self.top_n < 1:
             raise PipelineConfigError(f"top_n must be >= 1, got {self.top_n}")
@@ -88,7 +96,7 @@ class PipelineConfig:
 
     @property
     def metadata_path(self) -> str:
-        return os.path.join(self.output_root, "metadata.sqlite")
+        return self.metadata_sqlite or os.path.join(self.output_root, "metadata.sqlite")
 
     @property
     def serving_base(self) -> str:

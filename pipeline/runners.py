@@ -44,19 +44,21 @@ def _with_cloud_beam_args(config: PipelineConfig) -> PipelineConfig:
 
 
 def compile_kubeflow_v2(config: PipelineConfig) -> str:
-    """Writes the pipeline spec JSON; returns its path."""
+    """Writes the pipeline spec JSON, under the output root when that is a local folder,
+    else (gs://…) in the current folder; returns its path."""
     import os
 
     config = _with_cloud_beam_args(config)
     kf = config.kubeflow
-    os.makedirs(config.output_root, exist_ok=True)
+    spec_dir = config.output_root if "://" not in config.output_root else os.getcwd()
+    os.makedirs(spec_dir, exist_ok=True)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=kf.image),
-        output_dir=config.output_root,
+        output_dir=spec_dir,
         output_filename=kf.output_file,
     )
     runner.run(create_pipeline(config), write_out=True)
-    return os.path.join(config.output_root, kf.output_file)
+    return os.path.join(spec_dir, kf.output_file)
 
 
 RUNNERS = {"local": run_local, "beam": run_beam, "kubeflow_v2": compile_kubeflow_v2}

@@ -16,10 +16,17 @@ from sair_keras import features
 
 
 def fingerprint(source: SourceConfig) -> str:
-    """Path, size and modification time of every input file, hashed."""
+    """Path, size and modification time of every local input file, hashed.
+
+    Remote paths (gs://, s3://, …) count by their name only: the pipeline is often built
+    or compiled where they cannot be listed (and listing them there would be slow). Give
+    changed remote data a new path (e.g. dated) or run without the cache."""
     paths = list(source.paths) + ([source.items.path] if source.items else [])
     parts = []
     for path in paths:
+        if "://" in path:
+            parts.append(path)
+            continue
         for m in FileSystems.match([path])[0].metadata_list:
             parts.append(f"{m.path}:{m.size_in_bytes}:{m.last_updated_in_seconds}")
     return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()

@@ -1,0 +1,95 @@
+"""The documented deployment configurations (configs/*.yaml): Vertex AI Pipelines with
+Dataflow, and local orchestration with Dataflow. Compiled or built offline here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+import pipeline_runner
+from components.sequence_gen import movielens
+from pipeline.pipeline import create_pipeline
+
+ROOT = Path(__file__).resolve().parent.parent
+BEAM_COMPONENTS = ("SequenceExampleGen", "StatisticsGen", "Evaluator", "BatchRecommender")
+
+
+def _config(name: str):
+    args = pipeline_runner.build_parser().parse_args(
+        ["run", "--config", str(ROOT / "configs" / name)]
+    )
+    return pipeline_runner.build_run_config(args, [])
+
+
+def _movielens_source(dataset: str, files: tuple[str, ...], tmp_path: Path) -> dict:
+    for f in files:
+        (tmp_path / f).write_text("")
+    return json.loads(movielens.source_config(dataset, tmp_path).to_json())
+
+
+@pytest.mark.parametrize(
+    "name, dataset, files",
+    [
+        ("vertex.yaml", "ml-1m", ("ratings.dat", "movies.dat")),
+        ("dataflow.yaml", "ml-20m", ("ratings.csv", "movies.csv")),
+    ],
+)
+def test_config_sources_read_movielens_as_the_built_in_reader_does(name, dataset, files, tmp_path):
+    ours = json.loads(_config(name).source.to_json())
+    reference = _movielens_source(dataset, files, tmp_path)
+    gcs = ours["paths"][0].rsplit("/", 1)[0]
+    reference["paths"] = [p.replace(str(tmp_path), gcs) for p in reference["paths"]]
+    reference["items"]["path"] = reference["items"]["path"].replace(str(tmp_path), gcs)
+    assert ours == reference
+
+
+def test_vertex_spec_names_the_image_and_gives_the_beam_args_to_the_beam_components(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # a gs:// output root: the spec is written here
+    raw = yaml.safe_load((ROOT / "configs" / "vertex.yaml").read_text())
+    config = _config("vertex.yaml")
+    assert config.output_root == "gs://BUCKET/sair"
+    assert pipeline_runner.main(["run", "--config", str(ROOT / "configs" / "vertex.yaml")]) == 0
+    spec = json.loads((tmp_path / "sair_pipeline.json").read_text())
+    assert spec["runtimeConfig"]["gcsOutputDirectory"].startswith("gs://BUCKET/sair/")
+    executors = spec["pipelineSpec"]["deploymentSpec"]["executors"]
+    expected_args = [
+        *raw["beam_args"],
+        "--project=PROJECT",
+        "--region=europe-west4",
+        "--service_account_email=sair-runner@PROJECT.iam.gserviceaccount.com",
+    ]
+    for component in BEAM_COMPONENTS:
+        container = executors[f"{component}_executor"]["container"]
+        assert container["image"] == raw["kubeflow"]["image"]
+        for arg in expected_args:
+            assert arg in container["args"], f"{component} misses {arg}"
+    assert executors["Trainer_executor"]["container"]["image"] == raw["kubeflow"]["image"]
+
+
+def test_dataflow_config_keeps_gcs_paths_and_passes_its_beam_args():
+    config = _config("dataflow.yaml")
+    assert config.output_root == "gs://BUCKET/sair-ml20m"
+    assert config.serving_base == "gs://BUCKET/sair-ml20m/serving/sair"
+    assert (config.model.num_interests, config.model.top_k) == (20, 8)  # the paper's ML-20M
+    pipeline = create_pipeline(config)
+    args = pipeline.beam_pipeline_args
+    for arg in ("--runner=DataflowRunner", "--project=PROJECT", "--setup_file=./setup.py"):
+        assert arg in args
+    assert pipeline.pipeline_info.pipeline_root == "gs://BUCKET/sair-ml20m/pipeline"
+    sqlite = pipeline.metadata_connection_config.sqlite.filename_uri
+    assert sqlite == str(Path("sair_output/sair-ml20m-metadata.sqlite").resolve())
+
+
+def test_a_remote_output_root_needs_a_local_metadata_file():
+    import dataclasses
+
+    from pipeline.config import PipelineConfigError
+
+    config = _config("dataflow.yaml")
+    with pytest.raises(PipelineConfigError, match="set metadata_sqlite"):
+        dataclasses.replace(config, metadata_sqlite=None)
