@@ -150,6 +150,11 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     )
     wall = time.monotonic() - start
     h = history.history
+    if args.export_dir:  # the serving SavedModel, e.g. for `pipeline_runner.py heatmap`
+        from sair_keras import export
+
+        export_path = os.path.join(args.export_dir, f"{dataset}-{variant}-seed{seed}")
+        export.export_serving_model(model, catalog, export_path)
     best = int(np.argmax(h["val_ndcg_10"]))
     reached = [t for t, hr in zip(h["elapsed_seconds"], h["val_hr_10"], strict=True) if hr >= 0.82]
     return {
@@ -235,6 +240,7 @@ def main() -> int:
     )
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--results", help="default benchmarks/results/<dataset>.json")
+    p.add_argument("--export-dir", help="export each trained model here (SavedModel)")
     p.add_argument(
         "--resume",
         action="store_true",
