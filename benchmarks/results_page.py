@@ -64,7 +64,7 @@ def _targets(dataset: str, summary: dict) -> list[str]:
         lines.append(f"- `sair` {metric} {ours:.4f} vs the paper's {floor:.4f}: **{verdict}**")
     if "sasrec" in summary:
         a, b = test["ndcg_10"], summary["sasrec"]["test"]["ndcg_10"]
-        gap, margin = a["mean"] - b["mean"], max(a["std"], b["std"])
+        gap, margin = round(a["mean"] - b["mean"], 4), max(a["std"], b["std"])
         verdict = "met" if gap > margin else "not met"
         lines.append(
             f"- `sair` − `sasrec` ndcg_10 = {gap:+.4f} vs the larger std {margin:.4f}: "

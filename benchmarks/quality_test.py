@@ -1,0 +1,67 @@
+"""The quality benchmark's bookkeeping: summaries over seeds, resumable runs, results page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import quality  # noqa: E402
+import results_page  # noqa: E402
+
+
+def _run(variant, seed, hr10, ndcg10, reached=None, epochs=200, patience=20, dropout=0.2):
+    return {
+        "variant": variant,
+        "seed": seed,
+        "recipe": "default",
+        "train_config": {"epochs": epochs, "patience": patience},
+        "model_config": {"dropout": dropout},
+        "best_epoch": 10 + seed,
+        "train_wall_s": 100.0 * (seed + 1),
+        "seconds_to_val_hr10_0.82": reached,
+        "test": {"hr_10": hr10, "ndcg_10": ndcg10, "users": 5},
+    }
+
+
+def test_summary_means_stds_and_time_to_quality():
+    runs = [_run("sair", 0, 0.8, 0.6, reached=300.0), _run("sair", 1, 0.9, 0.5, reached=None)]
+    runs.append(_run("sair", 2, 0.7, 0.4, reached=500.0))
+    s = quality.summarize(runs)["sair"]
+    assert s["test"]["hr_10"] == {"mean": 0.8, "std": round(float((0.02 / 3) ** 0.5), 4)}
+    assert s["runs"] == 3
+    assert s["seconds_to_hr10_0.82"] == 400.0  # mean over the runs that reached it
+    assert s["runs_reaching_hr10_0.82"] == 2
+    assert s["best_epoch"] == [10, 11, 12]
+    assert s["train_wall_s"] == 200.0
+
+
+def test_resume_keeps_only_runs_of_the_same_protocol():
+    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2)
+    assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), args)
+    assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, epochs=50), args)
+    assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, patience=10), args)
+
+
+def test_results_page_checks_the_targets_against_the_paper():
+    summary = quality.summarize(
+        [
+            _run("sair", 0, 0.84, 0.62),
+            _run("sair", 1, 0.84, 0.60),
+            _run("sasrec", 0, 0.82, 0.60),
+            _run("sasrec", 1, 0.82, 0.60),
+        ]
+    )
+    lines = results_page._targets("ml-1m", summary)
+    text = "\n".join(lines)
+    assert "hr_10 0.8400 vs the paper's 0.8334: **met**" in text
+    assert "ndcg_10 0.6100 vs the paper's 0.6088: **met**" in text
+    # gap 0.01 vs the larger std 0.01: not more than it
+    assert "ndcg_10 = +0.0100 vs the larger std 0.0100: **not met**" in text
+    page = results_page.page(
+        {"ml-1m": {"data": {"users": 1, "items": 2, "actions": 3}, "summary": summary}}
+    )
+    assert "| sair | paper | 0.7540 | 0.8334 |" in page
+    assert "| sair | ours (2 runs) | – | 0.8400 ± 0.0000 |" in page
