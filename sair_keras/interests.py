@@ -186,7 +186,13 @@ class InterestAggregation(keras.layers.Layer):
         # Slot-major layouts: reshaping them to [D, K·D] and [K·D, D] costs nothing.
         self.w1 = self.add_weight(name="ffn_w1", shape=(d, k, d), initializer=glorot_per_slot())
         self.b1 = self.add_weight(name="ffn_b1", shape=(k, d), initializer="zeros")
-        self.w2 = self.add_weight(name="ffn_w2", shape=(k, d, d), initializer=glorot_per_slot())
+        # With the residual, the head starts as the identity on F (its last layer at zero):
+        # SAIR starts where SASRec starts and learns what the interests add.
+        self.w2 = self.add_weight(
+            name="ffn_w2",
+            shape=(k, d, d),
+            initializer="zeros" if self.residual else glorot_per_slot(),
+        )
         self.b2 = self.add_weight(name="ffn_b2", shape=(k, d), initializer="zeros")
         self.dropout_layer = keras.layers.Dropout(self.dropout)
         if self.residual:

@@ -84,9 +84,19 @@ FRESH = textwrap.dedent("""
     rec = m.signatures["recommend"](history=history)
     ids = rec["item_ids"]
     rescored = m.signatures["score"](history=history, candidates=ids)["scores"]
+    # As TF Serving receives them: a serialized gRPC PredictRequest and a REST JSON body.
+    from tensorflow_serving.apis import predict_pb2
+    from sair_keras import serving_requests as sr
+    wire = sr.predict_request([sys.argv[2].split(",")], "sair").SerializeToString()
+    grpc = predict_pb2.PredictRequest.FromString(wire)
+    grpc_ids = m.signatures[grpc.model_spec.signature_name](**sr.request_inputs(grpc))["item_ids"]
+    body = json.loads(json.dumps(sr.rest_body([sys.argv[2].split(",")], "serving_default")))
+    rest_ids = m.signatures[body["signature_name"]](**sr.rest_inputs(body))["item_ids"]
     print(json.dumps({"ids": ids.numpy().astype(str).tolist()[0],
                       "scores": rec["scores"].numpy().tolist()[0],
-                      "rescored": rescored.numpy().tolist()[0]}))
+                      "rescored": rescored.numpy().tolist()[0],
+                      "grpc_ids": grpc_ids.numpy().astype(str).tolist()[0],
+                      "rest_ids": rest_ids.numpy().astype(str).tolist()[0]}))
 """)
 
 
@@ -128,6 +138,7 @@ def test_pipeline_end_to_end(tmp_path):
     assert len(served["ids"]) == 10
     assert not set(served["ids"]) & set(history)
     assert served["rescored"] == pytest.approx(served["scores"], rel=1e-5)
+    assert served["grpc_ids"] == served["ids"] == served["rest_ids"]
 
     # Batch recommendations from the pushed model: 10 items for each of the 300 users.
     recs = first["recommendations"]
