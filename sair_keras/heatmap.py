@@ -58,7 +58,7 @@ def render(before: np.ndarray, after: np.ndarray, path: str, title: str = "", ce
     """Writes a PNG with the two panels (softmax per column), one above the other."""
     t, num_interests = before.shape
     font = ImageFont.load_default()
-    left, top, gap, bottom = 40, 28, 34, 30
+    left, top, gap, bottom = 40, 34, 34, 30
     panel_h = num_interests * cell
     width = left + t * cell + 20
     height = top + 2 * panel_h + gap + bottom

@@ -26,7 +26,7 @@ def test_render_draws_each_position_and_interest(tmp_path):
     before[1, 1] = 50.0  # position 1: all weight on interest 1
     path = heatmap.render(before, before, str(tmp_path / "h.png"), cell=10)
     img = np.asarray(Image.open(path).convert("RGB"))
-    left, top = 40, 28
+    left, top = 40, 34
     cell_rgb = lambda pos, interest: img[top + interest * 10 + 5, left + pos * 10 + 5]  # noqa: E731
     np.testing.assert_array_equal(cell_rgb(1, 1), [253, 231, 37])  # weight 1 → top colour
     np.testing.assert_array_equal(cell_rgb(1, 0), [68, 1, 84])  # weight 0 → bottom colour
