@@ -102,6 +102,16 @@ def page(results: dict[str, dict]) -> str:
         "item the user has not seen. Ours: mean ± std over seeds. The paper's numbers are its",
         "Table II (SAIR_SPEC §8; sampled only).",
     ]
+    for dataset in PAPER:
+        if dataset not in results:
+            out += [
+                "",
+                f"## {dataset}",
+                "",
+                "No run of ours has finished yet; the paper's numbers:",
+                "",
+            ]
+            out += _table({}, SAMPLED, PAPER[dataset], list(SAMPLED))
     for dataset, r in results.items():
         summary = r["summary"]
         env = r.get("environment", {})
@@ -121,6 +131,18 @@ def page(results: dict[str, dict]) -> str:
         for recipe, rsummary in r.get("recipes", {}).items():
             out += ["", f"### Recipe `{recipe}` (sampled)", ""]
             out += _table(rsummary, SAMPLED, {}, list(SAMPLED))
+    out += [
+        "",
+        "## Interest heat maps",
+        "",
+        "The relevance over the L interests along one user's history, before and after the",
+        "interest-interaction layer (softmax per position), like the paper's Figures 2-3:",
+        "",
+        "![ML-100K, user 1, sair seed 0](interest_heatmap_ml-100k.png)",
+        "",
+        "Made from the exported model: `./sair heatmap --model <saved model> --user 1 "
+        "--examples <examples> --output docs/interest_heatmap_ml-100k.png`.",
+    ]
     return "\n".join(out) + "\n"
 
 
