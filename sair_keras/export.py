@@ -4,7 +4,9 @@ Signatures (TF Serving and any `tf.saved_model.load` caller):
   serving_default(examples: string [B])   serialized tf.Example with `history` (bytes list
                                            of raw item ids, oldest first) → top-N
   recommend(history: string [B, H])        raw ids, "" pads → `item_ids` string [B, N],
-                                           `scores` float [B, N]; seen items excluded
+                                           `scores` float [B, N]; every item of the
+                                           history excluded (the model reads its last
+                                           max_len items)
   score(history: string [B, H], candidates: string [B, M]) → `scores` float [B, M]
   candidate_scores(examples: string [B])   internal eval examples (`item_seq`, `target`,
                                            `negatives`) → `scores` [B, 1 + M], target first;
@@ -53,7 +55,6 @@ class ServingModule(tf.Module):
             default_value=tf.constant(features.PAD_INDEX, tf.int64),
         )
         self.index_to_item = tf.constant(list(catalog.item_ids))
-        self.index = inference.catalog_index(model, top_n)
         if model.model_config.variant != "sasrec":  # sasrec has no interests
             self.interests = tf.function(
                 self._interests,
@@ -64,7 +65,10 @@ class ServingModule(tf.Module):
         return compact_left(self.item_to_index.lookup(history), self.max_len)
 
     def _recommend(self, history: tf.Tensor) -> dict[str, tf.Tensor]:
-        scores, items = inference.top_n(self.model, self._indices(history), self.top_n, self.index)
+        # The model reads the last max_len items; every item of the history is excluded.
+        everything = self.item_to_index.lookup(history)
+        model_input = compact_left(everything, self.max_len)
+        scores, items = inference.top_n(self.model, model_input, self.top_n, exclude=everything)
         return {"item_ids": tf.gather(self.index_to_item, items), "scores": scores}
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="history")])

@@ -22,3 +22,22 @@ def test_top_n_matches_a_masked_argsort_and_skips_seen_items():
         assert items.numpy()[row].tolist() == expected.tolist()
         np.testing.assert_allclose(scores.numpy()[row], masked[expected], rtol=1e-5)
         assert not set(items.numpy()[row]) & set(seq.numpy()[row])
+
+
+def test_seen_mask_marks_the_history_and_the_reserved_rows():
+    mask = inference.seen_mask(tf.constant([[0, 3, 3], [4, 0, 0]], tf.int64), 6).numpy()
+    assert mask.tolist() == [
+        [True, True, False, True, False, False],
+        [True, True, False, False, True, False],
+    ]
+
+
+def test_a_history_longer_than_the_window_is_excluded_whole():
+    model = build_model(
+        Catalog.synthetic(30, 4), ModelConfig(max_len=4, hidden_dim=8, num_interests=4, top_k=2)
+    )
+    history = tf.constant([list(range(2, 27))], tf.int64)  # 25 items, the window holds 4
+    _, items = inference.top_n(model, history[:, -4:], 5, exclude=history)
+    assert set(items.numpy()[0]) == {27, 28, 29, 30, 31}  # the only items never seen
+    _, window_only = inference.top_n(model, history[:, -4:], 5)
+    assert set(window_only.numpy()[0]) & set(range(2, 23))  # without: older items come back
