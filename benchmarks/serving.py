@@ -148,6 +148,7 @@ def main() -> int:
     result["model"] = source
     result["environment"] = {
         "cpus": os.cpu_count(),
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d"),
         "how": "tf.saved_model.load in a fresh process, the `recommend` signature called "
