@@ -18,6 +18,8 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import fcntl  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
@@ -189,6 +191,34 @@ def _same_protocol(run: dict, args) -> bool:
     )
 
 
+def _key(run: dict) -> tuple:
+    return (run["variant"], run["seed"], run.get("recipe", "default"))
+
+
+def merge_runs(on_disk: list[dict], mine: list[dict], args) -> list[dict]:
+    """`mine` plus the same-protocol runs another process wrote meanwhile (parallel
+    benchmark processes share one results file); a run in both is taken from `mine`."""
+    have = {_key(r) for r in mine}
+    theirs = [
+        r
+        for r in on_disk
+        if "train_config" in r and _same_protocol(r, args) and _key(r) not in have
+    ]
+    return mine + theirs
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """An exclusive lock beside `path`, held while a process reads-merges-writes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(path.suffix + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def summarize(runs: list[dict]) -> dict:
     summary: dict = {}
     for variant in dict.fromkeys(r["variant"] for r in runs):
@@ -242,15 +272,34 @@ def main() -> int:
     p.add_argument("--results", help="default benchmarks/results/<dataset>.json")
     p.add_argument("--export-dir", help="export each trained model here (SavedModel)")
     p.add_argument(
+        "--threads",
+        type=int,
+        help="TensorFlow intra-op threads (default: TF's choice); e.g. 1 when two benchmark "
+        "processes share a 2-core machine",
+    )
+    p.add_argument(
         "--resume",
         action="store_true",
         help="keep the runs already in the results file and skip the (variant, seed, recipe) "
         "they cover: a benchmark longer than a session continues where it stopped",
     )
     args = p.parse_args()
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     results_path = Path(args.results or ROOT / "benchmarks" / "results" / f"{args.dataset}.json")
 
     def write(runs, report):
+        with locked(results_path):
+            if args.resume and results_path.exists():
+                runs = [runs[0]] + merge_runs(
+                    json.loads(results_path.read_text())["runs"], runs[1:], args
+                )
+            _write(runs, report)
+
+    def _write(runs, report):
         result = {
             "dataset": args.dataset,
             "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
@@ -269,8 +318,9 @@ def main() -> int:
                 "command": " ".join(["python", *sys.argv]),
             },
         }
-        results_path.parent.mkdir(parents=True, exist_ok=True)
-        results_path.write_text(json.dumps(result, indent=2) + "\n")
+        tmp = results_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
+        tmp.replace(results_path)
 
     with tempfile.TemporaryDirectory() as tmp:
         outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp))

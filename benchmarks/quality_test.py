@@ -65,3 +65,22 @@ def test_results_page_checks_the_targets_against_the_paper():
     )
     assert "| sair | paper | 0.7540 | 0.8334 |" in page
     assert "| sair | ours (2 runs) | – | 0.8400 ± 0.0000 |" in page
+
+
+def test_parallel_processes_keep_each_others_runs():
+    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2)
+    on_disk = [
+        _run("sasrec", 0, 0.82, 0.60),  # written by the other process
+        _run("sair", 0, 0.10, 0.10),  # an older copy of a run this process has
+        _run("sasrec", 1, 0.82, 0.60, epochs=50),  # another protocol: dropped
+    ]
+    mine = [_run("sair", 0, 0.84, 0.62)]
+    merged = quality.merge_runs(on_disk, mine, args)
+    assert [(r["variant"], r["seed"]) for r in merged] == [("sair", 0), ("sasrec", 0)]
+    assert merged[0]["test"]["hr_10"] == 0.84
+
+
+def test_lock_file_sits_beside_the_results(tmp_path):
+    results = tmp_path / "ml-1m.json"
+    with quality.locked(results):
+        assert (tmp_path / "ml-1m.json.lock").exists()
