@@ -11,6 +11,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from sair_keras import ranking
+from sair_keras.checkpoint import TrainingCheckpoint
 from sair_keras.config import TrainConfig
 from sair_keras.model import SAIRModel
 
@@ -48,12 +49,15 @@ def fit(
     config: TrainConfig,
     callbacks: Iterable[keras.callbacks.Callback] = (),
     verbose: int = 2,
+    checkpoint_dir: str | None = None,
 ) -> keras.callbacks.History:
     """Adam, early stopping on `val_ndcg_10` with `config.patience`, best weights restored.
 
     The model draws fresh training negatives in every step (`SAIRModel.train_step`).
+    With `checkpoint_dir`, every epoch is saved there and a later call with the same
+    directory (and a model built alike) continues where that training stopped; the
+    returned history then holds every epoch, the earlier ones included.
     """
-    tf.random.set_seed(config.seed)
     compile_model(model, config)
     early = keras.callbacks.EarlyStopping(
         monitor=EARLY_STOPPING_METRIC,
@@ -61,15 +65,30 @@ def fit(
         patience=config.patience,
         restore_best_weights=True,
     )
-    return model.fit(
+    timer = EpochTimer()
+    own = [timer, early]
+    initial_epoch, epochs = 0, config.epochs
+    if checkpoint_dir is not None:
+        resumable = TrainingCheckpoint(checkpoint_dir, early, timer)
+        own.append(resumable)
+        initial_epoch = resumable.initial_epoch
+        if resumable.stopped:  # early stopping had ended it: only restore the best weights
+            epochs = initial_epoch
+    tf.random.set_seed(config.seed + initial_epoch)  # a resumed run draws new negatives
+    history = model.fit(
         train,
         validation_data=validation,
-        epochs=config.epochs,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
         steps_per_epoch=config.steps_per_epoch,
         validation_freq=config.eval_every,
-        callbacks=[EpochTimer(), early, *callbacks],
+        callbacks=[*own, *callbacks],
         verbose=verbose,
     )
+    if checkpoint_dir is not None:
+        history.history = resumable.history
+        history.epoch = list(range(len(resumable.history.get("loss", []))))
+    return history
 
 
 def evaluate(model: SAIRModel, dataset: tf.data.Dataset, full_catalog: bool = True) -> dict:
