@@ -257,7 +257,17 @@ def summarize(runs: list[dict]) -> dict:
                 round(float(np.mean(reached)), 1) if reached else None
             )
             summary[variant]["runs_reaching_hr10_0.82"] = len(reached)
+            # The same in epochs: comparable across machines and CPU contention.
+            epochs = [_first_epoch_at(r.get("val_hr_10", []), 0.82) for r in mine]
+            epochs = [e for e in epochs if e is not None]
+            summary[variant]["epochs_to_hr10_0.82"] = (
+                round(float(np.mean(epochs)), 1) if epochs else None
+            )
     return summary
+
+
+def _first_epoch_at(curve: list[float], level: float) -> int | None:
+    return next((i + 1 for i, v in enumerate(curve) if v >= level), None)
 
 
 def main() -> int:

@@ -22,6 +22,7 @@ def _run(variant, seed, hr10, ndcg10, reached=None, epochs=200, patience=20, dro
         "best_epoch": 10 + seed,
         "train_wall_s": 100.0 * (seed + 1),
         "seconds_to_val_hr10_0.82": reached,
+        "val_hr_10": [0.5, 0.81, 0.83] if reached else [0.5, 0.6],
         "test": {"hr_10": hr10, "ndcg_10": ndcg10, "users": 5},
     }
 
@@ -34,6 +35,7 @@ def test_summary_means_stds_and_time_to_quality():
     assert s["runs"] == 3
     assert s["seconds_to_hr10_0.82"] == 400.0  # mean over the runs that reached it
     assert s["runs_reaching_hr10_0.82"] == 2
+    assert s["epochs_to_hr10_0.82"] == 3.0  # first epoch with validation hr_10 >= 0.82
     assert s["best_epoch"] == [10, 11, 12]
     assert s["train_wall_s"] == 200.0
 

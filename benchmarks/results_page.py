@@ -76,8 +76,8 @@ def _targets(dataset: str, summary: dict) -> list[str]:
 def _training(summary: dict) -> list[str]:
     lines = [
         "| model | runs | train wall s (mean) | best epochs "
-        "| s to val hr_10 ≥ 0.82 (runs reaching) |",
-        "|---|---|---|---|---|",
+        "| s to val hr_10 ≥ 0.82 (runs reaching) | epochs to it |",
+        "|---|---|---|---|---|---|",
     ]
     for variant in VARIANTS:
         s = summary.get(variant)
@@ -86,7 +86,8 @@ def _training(summary: dict) -> list[str]:
         reach = s.get("seconds_to_hr10_0.82")
         lines.append(
             f"| {variant} | {s['runs']} | {s['train_wall_s']} | {s['best_epoch']} | "
-            f"{reach if reach is not None else '–'} ({s.get('runs_reaching_hr10_0.82', 0)}) |"
+            f"{reach if reach is not None else '–'} ({s.get('runs_reaching_hr10_0.82', 0)}) | "
+            f"{s.get('epochs_to_hr10_0.82') or '–'} |"
         )
     return lines
 
