@@ -119,7 +119,7 @@ class Progress:
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     import tensorflow as tf
 
-    from sair_keras import data, train
+    from sair_keras import data, diagnostics, train
     from sair_keras.catalog import Catalog
     from sair_keras.config import ModelConfig, TrainConfig
     from sair_keras.model import build_model
@@ -187,6 +187,10 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         },
         "final_decov_loss": float(h["decov_loss"][-1]),
         "test": train.evaluate(model, test_ds),
+        # How the selection of interests varies on the test histories (None for sasrec).
+        "interest_usage": None
+        if variant == "sasrec"
+        else diagnostics.model_interest_usage(model, test_ds),
         "_checkpoint_dir": str(checkpoint_dir),
     }
 

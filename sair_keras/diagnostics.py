@@ -1,0 +1,71 @@
+"""How a trained SAIR model uses its interest pool: does the top-K selection vary across
+users and along a sequence, or has it collapsed onto a few interests for everyone?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import tensorflow as tf
+
+from sair_keras import features
+
+
+def interest_usage(after: np.ndarray, mask: np.ndarray, top_k: int) -> dict:
+    """Statistics of the top-K interest selection (eqs. 6-7) from the relevance after the
+    interaction layer.
+
+    Args:
+      after: `C_r'`, `[B, N, L]`.
+      mask: bool `[B, N]`, True at real positions.
+      top_k: K.
+
+    Returns a dict of
+      `selection_share`: for each interest (most used first), the share of all top-K slots
+        at real positions that hold it; uniform use is `1/L` each.
+      `last_position_sets`: the number of distinct top-K sets at users' last positions.
+      `top1_changes`: the fraction of consecutive real positions whose top-1 interest
+        differs (0: one interest along the whole sequence).
+      `entropy`: the mean entropy of `softmax(C_r')` over the L interests at real
+        positions, divided by `log L` (1: uniform, 0: one interest).
+      `positions`, `users`.
+    """
+    after = np.asarray(after, np.float64)
+    mask = np.asarray(mask, bool)
+    num_interests = after.shape[-1]
+    top = np.argsort(-after, axis=-1)[..., :top_k]  # [B, N, K]
+    counts = np.bincount(top[mask].ravel(), minlength=num_interests)
+    share = np.sort(counts / max(counts.sum(), 1))[::-1]
+    last = mask.shape[1] - 1  # histories are left-padded: the last slot is the latest item
+    users = mask[:, last]
+    sets = {tuple(sorted(row)) for row in top[users, last]}
+    top1 = top[..., 0]
+    both = mask[:, 1:] & mask[:, :-1]
+    changes = (top1[:, 1:] != top1[:, :-1])[both]
+    z = after - after.max(axis=-1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    entropy = -(p * np.log(np.maximum(p, 1e-30))).sum(axis=-1) / np.log(num_interests)
+    return {
+        "selection_share": [round(float(v), 4) for v in share],
+        "last_position_sets": len(sets),
+        "top1_changes": round(float(changes.mean()), 4) if changes.size else 0.0,
+        "entropy": round(float(entropy[mask].mean()), 4),
+        "positions": int(mask.sum()),
+        "users": int(users.sum()),
+    }
+
+
+def model_interest_usage(model, batches: Iterable[dict]) -> dict:
+    """`interest_usage` of a SAIRModel (not `sasrec`) over evaluation batches, `after` the
+    interaction layer (the selection the model makes) and `before` it (the selection top-K
+    would make on `C_r` alone)."""
+    found: dict[str, list[np.ndarray]] = {"before": [], "after": []}
+    mask = []
+    for batch in batches:
+        seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
+        for name, value in model.interest_distributions(seq).items():
+            found[name].append(value.numpy())
+        mask.append((seq != features.PAD_INDEX).numpy())
+    mask = np.concatenate(mask)
+    k = model.model_config.top_k
+    return {name: interest_usage(np.concatenate(v), mask, k) for name, v in found.items()}

@@ -1,0 +1,59 @@
+"""interest_usage: collapse and variety of the top-K interest selection."""
+
+import numpy as np
+import tensorflow as tf
+
+from sair_keras import diagnostics, features
+from sair_keras.catalog import Catalog
+from sair_keras.config import ModelConfig
+from sair_keras.model import build_model
+
+
+def test_a_collapsed_selection():
+    after = np.zeros((4, 5, 6))
+    after[..., 2] = 5.0  # interest 2 first, then 0 and 1 (ties go to the lower index)
+    after[..., 0] = 4.0
+    after[..., 1] = 3.0
+    mask = np.ones((4, 5), bool)
+    mask[0, :2] = False  # left padding
+    u = diagnostics.interest_usage(after, mask, top_k=3)
+    assert u["selection_share"][:3] == [0.3333, 0.3333, 0.3333]
+    assert u["selection_share"][3:] == [0.0, 0.0, 0.0]
+    assert u["last_position_sets"] == 1
+    assert u["top1_changes"] == 0.0
+    assert u["positions"] == 18 and u["users"] == 4
+    assert 0.0 < u["entropy"] < 0.6
+
+
+def test_a_varied_selection():
+    rng = np.random.default_rng(0)
+    after = rng.normal(size=(50, 20, 10)) * 0.01  # near uniform, different everywhere
+    u = diagnostics.interest_usage(after, np.ones((50, 20), bool), top_k=3)
+    assert max(u["selection_share"]) < 0.15
+    assert u["last_position_sets"] > 30
+    assert u["top1_changes"] > 0.8
+    assert u["entropy"] > 0.99
+
+
+def test_padding_is_ignored():
+    after = np.zeros((1, 4, 3))
+    after[0, :2, 1] = 9.0  # only the padded positions prefer interest 1
+    after[0, 2:, 0] = 9.0
+    mask = np.array([[False, False, True, True]])
+    u = diagnostics.interest_usage(after, mask, top_k=1)
+    assert u["selection_share"] == [1.0, 0.0, 0.0]
+    assert u["top1_changes"] == 0.0
+
+
+def test_model_interest_usage_runs_the_model():
+    model = build_model(
+        Catalog.synthetic(30, 4, seed=3),
+        ModelConfig(variant="sair", max_len=6, hidden_dim=8, num_interests=5, top_k=2),
+    )
+    seq = tf.constant([[0, 0, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]])
+    u = diagnostics.model_interest_usage(model, [{features.ITEM_SEQ: seq}])
+    assert u["after"]["positions"] == 10 and u["after"]["users"] == 2
+    assert abs(sum(u["after"]["selection_share"]) - 1.0) < 1e-3
+    for name in ("before", "after"):
+        want = model.interest_distributions(seq)[name].numpy()
+        assert u[name] == diagnostics.interest_usage(want, seq.numpy() != 0, 2)
