@@ -86,3 +86,22 @@ def test_lock_file_sits_beside_the_results(tmp_path):
     results = tmp_path / "ml-1m.json"
     with quality.locked(results):
         assert (tmp_path / "ml-1m.json.lock").exists()
+
+
+def test_results_page_tabulates_interest_usage():
+    usage = {
+        "selection_share": [0.5, 0.3, 0.1, 0.1],
+        "last_position_sets": 7,
+        "top1_changes": 0.0021,
+        "entropy": 0.25,
+    }
+    run = {
+        "variant": "sair",
+        "seed": 1,
+        "model_config": {"top_k": 2},
+        "interest_usage": {"after": usage, "before": {**usage, "top1_changes": 0.2}},
+    }
+    lines = results_page._interest_usage([_run("sasrec", 0, 0.8, 0.6), run])
+    want = "| sair seed 1 (default) | 0.800 / 0.800 | 7 / 7 | 0.0021 / 0.2000 | 0.250 / 0.250 |"
+    assert lines[-1] == want
+    assert results_page._interest_usage([_run("sasrec", 0, 0.8, 0.6)]) == []

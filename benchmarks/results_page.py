@@ -92,6 +92,39 @@ def _training(summary: dict) -> list[str]:
     return lines
 
 
+def _interest_usage(runs: list[dict]) -> list[str]:
+    """One row per SAIR run that recorded `interest_usage` (sair_keras.diagnostics)."""
+    rows = [r for r in runs if r.get("interest_usage")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "### Interest usage (test histories)",
+        "",
+        "How the top-K selection uses the pool of L interests, `after` the interaction layer",
+        "(what the model selects) and `before` it (what top-K of C_r alone would select):",
+        "share of the slots taken by the K most used interests, distinct top-K sets at the",
+        "users' last positions, the fraction of consecutive positions whose top-1 interest",
+        "changes, and the mean entropy of the distribution over L (1 = uniform).",
+        "",
+        "| run | top-K share after / before | distinct sets after / before "
+        "| top-1 changes after / before | entropy after / before |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        u = r["interest_usage"]
+        k = r["model_config"]["top_k"]
+        a, b = u["after"], u["before"]
+        lines.append(
+            f"| {r['variant']} seed {r['seed']} ({r.get('recipe', 'default')}) "
+            f"| {sum(a['selection_share'][:k]):.3f} / {sum(b['selection_share'][:k]):.3f} "
+            f"| {a['last_position_sets']} / {b['last_position_sets']} "
+            f"| {a['top1_changes']:.4f} / {b['top1_changes']:.4f} "
+            f"| {a['entropy']:.3f} / {b['entropy']:.3f} |"
+        )
+    return lines
+
+
 def page(results: dict[str, dict]) -> str:
     out = [
         "# Results",
@@ -132,6 +165,7 @@ def page(results: dict[str, dict]) -> str:
         for recipe, rsummary in r.get("recipes", {}).items():
             out += ["", f"### Recipe `{recipe}` (sampled)", ""]
             out += _table(rsummary, SAMPLED, {}, list(SAMPLED))
+        out += _interest_usage(r.get("runs", []))
     out += [
         "",
         "## Interest heat maps",
