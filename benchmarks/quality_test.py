@@ -105,3 +105,10 @@ def test_results_page_tabulates_interest_usage():
     want = "| sair seed 1 (default) | 0.800 / 0.800 | 7 / 7 | 0.0021 / 0.2000 | 0.250 / 0.250 |"
     assert lines[-1] == want
     assert results_page._interest_usage([_run("sasrec", 0, 0.8, 0.6)]) == []
+
+
+def test_targets_from_fewer_than_three_seeds_are_marked_provisional():
+    one = quality.summarize([_run("sair", 0, 0.84, 0.62), _run("sasrec", 0, 0.82, 0.60)])
+    assert any(
+        line.startswith("Provisional: 1 run(s)") for line in results_page._targets("ml-1m", one)
+    )

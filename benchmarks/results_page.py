@@ -58,6 +58,13 @@ def _targets(dataset: str, summary: dict) -> list[str]:
         return []
     test = summary["sair"]["test"]
     lines = ["", "Targets (sampled, test split):", ""]
+    runs = min(summary[v].get("runs", 1) for v in ("sair", "sasrec") if v in summary)
+    if runs < 3:
+        lines += [
+            f"Provisional: {runs} run(s) per model, the targets are over 3 seeds "
+            "(a std over fewer seeds understates the noise).",
+            "",
+        ]
     for metric, floor in TARGETS[dataset].items():
         ours = test[metric]["mean"]
         verdict = "met" if ours >= floor else "not met"
