@@ -192,6 +192,8 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         "interest_usage": None
         if variant == "sasrec"
         else diagnostics.model_interest_usage(model, test_ds),
+        # What the interest head adds to the encoder's output (None for sasrec).
+        "head_share": None if variant == "sasrec" else diagnostics.model_head_share(model, test_ds),
         "_checkpoint_dir": str(checkpoint_dir),
     }
 

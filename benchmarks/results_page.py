@@ -114,11 +114,14 @@ def _interest_usage(runs: list[dict]) -> list[str]:
         "(what the model selects) and `before` it (what top-K of C_r alone would select):",
         "share of the slots taken by the K most used interests, distinct top-K sets at the",
         "users' last positions, the fraction of consecutive positions whose top-1 interest",
-        "changes, and the mean entropy of the distribution over L (1 = uniform).",
+        "changes, and the mean entropy of the distribution over L (1 = uniform). The last",
+        "column is what the head adds to the encoder's output F at the last positions",
+        "(`head_share`): the mean of ‖head‖ / ‖F‖, and the spread of the head across users",
+        "(0 = the same vector for everyone).",
         "",
         "| run | top-K share after / before | distinct sets after / before "
-        "| top-1 changes after / before | entropy after / before |",
-        "|---|---|---|---|---|",
+        "| top-1 changes after / before | entropy after / before | head ‖h‖/‖F‖, spread |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
         u = r["interest_usage"]
@@ -129,9 +132,14 @@ def _interest_usage(runs: list[dict]) -> list[str]:
             f"| {sum(a['selection_share'][:k]):.3f} / {sum(b['selection_share'][:k]):.3f} "
             f"| {a['last_position_sets']} / {b['last_position_sets']} "
             f"| {a['top1_changes']:.4f} / {b['top1_changes']:.4f} "
-            f"| {a['entropy']:.3f} / {b['entropy']:.3f} |"
+            f"| {a['entropy']:.3f} / {b['entropy']:.3f} "
+            f"| {_head(r.get('head_share'))} |"
         )
     return lines
+
+
+def _head(share: dict | None) -> str:
+    return "–" if not share else f"{share['norm_ratio']:.3f}, {share['spread']:.3f}"
 
 
 def _summaries(result: dict) -> tuple[dict, dict]:

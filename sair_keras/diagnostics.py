@@ -69,3 +69,43 @@ def model_interest_usage(model, batches: Iterable[dict]) -> dict:
     mask = np.concatenate(mask)
     k = model.model_config.top_k
     return {name: interest_usage(np.concatenate(v), mask, k) for name, v in found.items()}
+
+
+def head_share(features_last: np.ndarray, head_last: np.ndarray) -> dict:
+    """How much the interest head adds to the encoder's output at users' last positions.
+
+    Args:
+      features_last: `F_t`, `[U, D]`, one row per user.
+      head_last: the head's `Σ_k w_k I''_k` at the same positions, `[U, D]`.
+
+    Returns a dict of
+      `norm_ratio`: the mean of `‖head‖ / ‖F‖` (0: the head adds nothing);
+      `cosine`: the mean cosine between head and F (near 1: the head rescales F);
+      `spread`: the mean distance of a user's head from the users' mean head, over the
+        mean head norm (0: the same vector for everyone, a bias that hardly changes the
+        ranking);
+      `users`.
+    """
+    f = np.asarray(features_last, np.float64)
+    h = np.asarray(head_last, np.float64)
+    f_norm = np.linalg.norm(f, axis=-1)
+    h_norm = np.linalg.norm(h, axis=-1)
+    cosine = (f * h).sum(-1) / np.maximum(f_norm * h_norm, 1e-12)
+    spread = np.linalg.norm(h - h.mean(axis=0), axis=-1).mean() / max(h_norm.mean(), 1e-12)
+    return {
+        "norm_ratio": round(float((h_norm / np.maximum(f_norm, 1e-12)).mean()), 4),
+        "cosine": round(float(cosine.mean()), 4),
+        "spread": round(float(spread), 4),
+        "users": int(f.shape[0]),
+    }
+
+
+def model_head_share(model, batches: Iterable[dict]) -> dict:
+    """`head_share` of a SAIRModel (not `sasrec`) over evaluation batches."""
+    f, h = [], []
+    for batch in batches:
+        seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
+        parts = model.head_parts(seq)
+        f.append(parts["features"][:, -1].numpy())  # left-padded: the last slot is the latest
+        h.append(parts["head"][:, -1].numpy())
+    return head_share(np.concatenate(f), np.concatenate(h))

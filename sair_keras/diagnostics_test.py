@@ -57,3 +57,42 @@ def test_model_interest_usage_runs_the_model():
     for name in ("before", "after"):
         want = model.interest_distributions(seq)[name].numpy()
         assert u[name] == diagnostics.interest_usage(want, seq.numpy() != 0, 2)
+
+
+def test_head_share_of_a_constant_head():
+    f = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
+    h = np.tile([[0.5, 0.0]], (3, 1))  # the same vector for every user
+    s = diagnostics.head_share(f, h)
+    assert s["spread"] == 0.0
+    assert s["norm_ratio"] == round((0.5 + 0.25 + 0.1) / 3, 4)
+    assert s["cosine"] == round((1.0 + 0.0 + 0.6) / 3, 4)
+    assert s["users"] == 3
+
+
+def test_head_share_of_a_head_that_follows_f():
+    f = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    s = diagnostics.head_share(f, 2 * f)
+    assert s["norm_ratio"] == 2.0 and s["cosine"] == 1.0
+    assert s["spread"] == 1.0  # the mean head is zero: each one is its own norm away
+
+
+def test_model_head_share_matches_the_model_output():
+    model = build_model(
+        Catalog.synthetic(30, 4, seed=3),
+        ModelConfig(variant="sair", max_len=6, hidden_dim=8, num_interests=5, top_k=2),
+    )
+    # The head's last layer starts at zero (residual recipe): give it weights first.
+    agg = model.aggregation
+    agg.w2.assign(tf.random.stateless_normal(agg.w2.shape, [1, 2]) * 0.3)
+    seq = tf.constant([[0, 0, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]])
+    parts = model.head_parts(seq)
+    # e_t = LN(F_t + head_t) at real positions: the parts rebuild the model's output.
+    rebuilt = (
+        agg.layer_norm(parts["features"] + parts["head"]) * tf.cast(seq != 0, tf.float32)[..., None]
+    )
+    np.testing.assert_allclose(rebuilt.numpy(), model(seq).numpy(), atol=1e-5)
+    s = diagnostics.model_head_share(model, [{features.ITEM_SEQ: seq}])
+    assert s == diagnostics.head_share(
+        parts["features"][:, -1].numpy(), parts["head"][:, -1].numpy()
+    )
+    assert s["norm_ratio"] > 0

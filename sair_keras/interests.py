@@ -201,6 +201,14 @@ class InterestAggregation(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, indices, values, f, pool, mask, training=None):
+        fused = self.dropout_layer(self.fuse(indices, values, f, pool), training=training)
+        if self.residual:
+            fused = self.layer_norm(f + fused)
+        return fused * tf.cast(mask, fused.dtype)[..., None]
+
+    def fuse(self, indices, values, f, pool):
+        """`Σ_k w_k I''_k` (eqs. 8-10), `[B, N, D]`: the head's output before the dropout,
+        the residual and the mask."""
         k, d = self.num_slots, self.hidden_dim
         b, n = tf.shape(f)[0], tf.shape(f)[1]
         pool_size = tf.shape(pool)[0]
@@ -215,11 +223,7 @@ class InterestAggregation(keras.layers.Layer):
         weights = tf.nn.softmax(values, axis=-1)  # eq. 9
         weighted = tf.reshape(h * weights[..., None], [-1, k * d])
         fused = tf.matmul(weighted, tf.reshape(self.w2, [k * d, d]))  # eq. 10
-        fused = tf.reshape(fused, [b, n, d]) + tf.einsum("bnk,kd->bnd", weights, self.b2)
-        fused = self.dropout_layer(fused, training=training)
-        if self.residual:
-            fused = self.layer_norm(f + fused)
-        return fused * tf.cast(mask, fused.dtype)[..., None]
+        return tf.reshape(fused, [b, n, d]) + tf.einsum("bnk,kd->bnd", weights, self.b2)
 
     def get_config(self):
         config = super().get_config()

@@ -148,15 +148,30 @@ class SAIRModel(keras.Model):
         f, mask = self._encode(item_seq, training)
         if self.model_config.variant == "sasrec":
             return f
+        indices, values, pool = self._select(f, mask)
+        return self.aggregation(indices, values, f, pool, mask, training=training)  # eqs. 8-10
+
+    def _select(self, f, mask):
+        """The interests each position keeps: `(indices [B, N, S], values [B, N, S], C)`,
+        S = K (sair, sair_label) or L (sair_full: every interest, weighted by C_r)."""
         relevance = self._relevance(f)  # eq. 4 (builds the pool on the first call)
         pool = self.interest_pool()
         if self.model_config.variant == "sair_full":
             every = tf.broadcast_to(tf.range(self.pool_size), tf.shape(relevance))
-            return self.aggregation(every, relevance, f, pool, mask, training=training)
+            return every, relevance, pool
         relevance = self.interaction(relevance, mask)  # eq. 5
         # eqs. 6-7; the aggregation fuses the gather of C into its first layer.
         values, indices, _ = self.top_k(relevance, pool)
-        return self.aggregation(indices, values, f, pool, mask, training=training)  # eqs. 8-10
+        return indices, values, pool
+
+    def head_parts(self, item_seq) -> dict[str, tf.Tensor]:
+        """The encoder's output `F` and the interest head's `Σ_k w_k I''_k` (before the
+        residual, if any), both `[B, N, D]`, at inference: how much the head adds to F."""
+        if self.model_config.variant == "sasrec":
+            raise ValueError("the sasrec variant has no interest head")
+        f, mask = self._encode(tf.cast(item_seq, tf.int64), False)
+        indices, values, pool = self._select(f, mask)
+        return {"features": f, "head": self.aggregation.fuse(indices, values, f, pool)}
 
     def interest_distributions(self, item_seq) -> dict[str, tf.Tensor]:
         """Per-position relevance over the interest pool, `[B, N, L]`, before and after the
