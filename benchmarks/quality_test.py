@@ -105,7 +105,9 @@ def test_results_page_tabulates_interest_usage():
     want = "| sair seed 1 (default) | 0.800 / 0.800 | 7 / 7 | 0.0021 / 0.2000 | 0.250 / 0.250 | – |"
     assert lines[-1] == want
     run["head_share"] = {"norm_ratio": 0.31234, "cosine": 0.1, "spread": 0.5, "users": 9}
-    assert results_page._interest_usage([run])[-1].endswith("| 0.312, 0.500 |")
+    assert results_page._interest_usage([run])[-1].endswith("| 0.312, 0.500, – |")
+    run["head_share"]["selection_effect"] = 0.25
+    assert results_page._interest_usage([run])[-1].endswith("| 0.312, 0.500, 0.250 |")
     assert results_page._interest_usage([_run("sasrec", 0, 0.8, 0.6)]) == []
 
 

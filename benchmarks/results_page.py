@@ -116,11 +116,13 @@ def _interest_usage(runs: list[dict]) -> list[str]:
         "users' last positions, the fraction of consecutive positions whose top-1 interest",
         "changes, and the mean entropy of the distribution over L (1 = uniform). The last",
         "column is what the head adds to the encoder's output F at the last positions",
-        "(`head_share`): the mean of ‖head‖ / ‖F‖, and the spread of the head across users",
-        "(0 = the same vector for everyone).",
+        "(`head_share`): the mean of ‖head‖ / ‖F‖; the spread of the head across users",
+        "(0 = the same vector for everyone); and the selection effect, how far the head",
+        "moves (relative to its norm) when it is given another user's interests.",
         "",
         "| run | top-K share after / before | distinct sets after / before "
-        "| top-1 changes after / before | entropy after / before | head ‖h‖/‖F‖, spread |",
+        "| top-1 changes after / before | entropy after / before "
+        "| head ‖h‖/‖F‖, spread, selection effect |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -139,7 +141,12 @@ def _interest_usage(runs: list[dict]) -> list[str]:
 
 
 def _head(share: dict | None) -> str:
-    return "–" if not share else f"{share['norm_ratio']:.3f}, {share['spread']:.3f}"
+    if not share:
+        return "–"
+    effect = share.get("selection_effect")
+    return f"{share['norm_ratio']:.3f}, {share['spread']:.3f}, " + (
+        "–" if effect is None else f"{effect:.3f}"
+    )
 
 
 def _summaries(result: dict) -> tuple[dict, dict]:

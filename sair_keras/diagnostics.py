@@ -71,12 +71,16 @@ def model_interest_usage(model, batches: Iterable[dict]) -> dict:
     return {name: interest_usage(np.concatenate(v), mask, k) for name, v in found.items()}
 
 
-def head_share(features_last: np.ndarray, head_last: np.ndarray) -> dict:
+def head_share(
+    features_last: np.ndarray, head_last: np.ndarray, swapped_last: np.ndarray | None = None
+) -> dict:
     """How much the interest head adds to the encoder's output at users' last positions.
 
     Args:
       features_last: `F_t`, `[U, D]`, one row per user.
       head_last: the head's `Σ_k w_k I''_k` at the same positions, `[U, D]`.
+      swapped_last: optional, the head on the same F but with another user's interest
+        selection (indices and values), `[U, D]`.
 
     Returns a dict of
       `norm_ratio`: the mean of `‖head‖ / ‖F‖` (0: the head adds nothing);
@@ -84,6 +88,9 @@ def head_share(features_last: np.ndarray, head_last: np.ndarray) -> dict:
       `spread`: the mean distance of a user's head from the users' mean head, over the
         mean head norm (0: the same vector for everyone, a bias that hardly changes the
         ranking);
+      `selection_effect` (with `swapped_last`): the mean of `‖head − swapped‖ / ‖head‖`,
+        how much the head depends on which interests were selected (0: not at all, the
+        head is a function of F alone);
       `users`.
     """
     f = np.asarray(features_last, np.float64)
@@ -92,20 +99,27 @@ def head_share(features_last: np.ndarray, head_last: np.ndarray) -> dict:
     h_norm = np.linalg.norm(h, axis=-1)
     cosine = (f * h).sum(-1) / np.maximum(f_norm * h_norm, 1e-12)
     spread = np.linalg.norm(h - h.mean(axis=0), axis=-1).mean() / max(h_norm.mean(), 1e-12)
-    return {
+    result = {
         "norm_ratio": round(float((h_norm / np.maximum(f_norm, 1e-12)).mean()), 4),
         "cosine": round(float(cosine.mean()), 4),
         "spread": round(float(spread), 4),
-        "users": int(f.shape[0]),
     }
+    if swapped_last is not None:
+        moved = np.linalg.norm(h - np.asarray(swapped_last, np.float64), axis=-1)
+        result["selection_effect"] = round(float((moved / np.maximum(h_norm, 1e-12)).mean()), 4)
+    result["users"] = int(f.shape[0])
+    return result
 
 
 def model_head_share(model, batches: Iterable[dict]) -> dict:
-    """`head_share` of a SAIRModel (not `sasrec`) over evaluation batches."""
-    f, h = [], []
+    """`head_share` of a SAIRModel (not `sasrec`) over evaluation batches; the swapped
+    selection is the previous user's in the batch."""
+    f, h, swapped = [], [], []
     for batch in batches:
         seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
         parts = model.head_parts(seq)
-        f.append(parts["features"][:, -1].numpy())  # left-padded: the last slot is the latest
+        # left-padded: the last slot is the latest item
+        f.append(parts["features"][:, -1].numpy())
         h.append(parts["head"][:, -1].numpy())
-    return head_share(np.concatenate(f), np.concatenate(h))
+        swapped.append(parts["swapped_head"][:, -1].numpy())
+    return head_share(*(np.concatenate(x) for x in (f, h, swapped)))

@@ -74,6 +74,9 @@ def test_head_share_of_a_head_that_follows_f():
     s = diagnostics.head_share(f, 2 * f)
     assert s["norm_ratio"] == 2.0 and s["cosine"] == 1.0
     assert s["spread"] == 1.0  # the mean head is zero: each one is its own norm away
+    assert "selection_effect" not in s
+    assert diagnostics.head_share(f, 2 * f, 2 * f)["selection_effect"] == 0.0
+    assert diagnostics.head_share(f, 2 * f, -2 * f)["selection_effect"] == 2.0
 
 
 def test_model_head_share_matches_the_model_output():
@@ -93,6 +96,12 @@ def test_model_head_share_matches_the_model_output():
     np.testing.assert_allclose(rebuilt.numpy(), model(seq).numpy(), atol=1e-5)
     s = diagnostics.model_head_share(model, [{features.ITEM_SEQ: seq}])
     assert s == diagnostics.head_share(
-        parts["features"][:, -1].numpy(), parts["head"][:, -1].numpy()
+        *(parts[name][:, -1].numpy() for name in ("features", "head", "swapped_head"))
     )
     assert s["norm_ratio"] > 0
+    # The swapped head is the head on F with the other row's (indices, values).
+    f, mask = model._encode(seq, False)
+    indices, values, pool = model._select(f, mask)
+    other = agg.fuse(indices[::-1], values[::-1], f, pool)  # 2 rows: a roll is a flip
+    np.testing.assert_allclose(parts["swapped_head"].numpy(), other.numpy(), atol=1e-6)
+    assert s["selection_effect"] > 0

@@ -165,13 +165,20 @@ class SAIRModel(keras.Model):
         return indices, values, pool
 
     def head_parts(self, item_seq) -> dict[str, tf.Tensor]:
-        """The encoder's output `F` and the interest head's `Σ_k w_k I''_k` (before the
-        residual, if any), both `[B, N, D]`, at inference: how much the head adds to F."""
+        """At inference, all `[B, N, D]`: the encoder's output `features` (F), the interest
+        head's `Σ_k w_k I''_k` (`head`, before the residual, if any), and the head on the
+        same F with the previous row's interest selection (`swapped_head`; row 0 takes
+        the last row's): how much the head adds to F, and how much through the interests."""
         if self.model_config.variant == "sasrec":
             raise ValueError("the sasrec variant has no interest head")
         f, mask = self._encode(tf.cast(item_seq, tf.int64), False)
         indices, values, pool = self._select(f, mask)
-        return {"features": f, "head": self.aggregation.fuse(indices, values, f, pool)}
+        fuse = self.aggregation.fuse
+        return {
+            "features": f,
+            "head": fuse(indices, values, f, pool),
+            "swapped_head": fuse(tf.roll(indices, 1, 0), tf.roll(values, 1, 0), f, pool),
+        }
 
     def interest_distributions(self, item_seq) -> dict[str, tf.Tensor]:
         """Per-position relevance over the interest pool, `[B, N, L]`, before and after the
