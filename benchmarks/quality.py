@@ -194,6 +194,8 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         else diagnostics.model_interest_usage(model, test_ds),
         # What the interest head adds to the encoder's output (None for sasrec).
         "head_share": None if variant == "sasrec" else diagnostics.model_head_share(model, test_ds),
+        # Test metrics with the head changed at inference: do the interests matter?
+        "head_ablation": None if variant == "sasrec" else diagnostics.head_ablation(model, test_ds),
         "_checkpoint_dir": str(checkpoint_dir),
     }
 

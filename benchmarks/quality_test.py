@@ -116,3 +116,20 @@ def test_targets_from_fewer_than_three_seeds_are_marked_provisional():
     assert any(
         line.startswith("Provisional: 1 run(s)") for line in results_page._targets("ml-1m", one)
     )
+
+
+def test_results_page_tabulates_the_head_ablation():
+    metrics = lambda hr, ndcg: {"hr_10": hr, "ndcg_10": ndcg, "users": 9}  # noqa: E731
+    run = {
+        "variant": "sair",
+        "seed": 2,
+        "recipe": "paper",
+        "head_ablation": {
+            "model": metrics(0.8, 0.6),
+            "swapped_interests": metrics(0.79, 0.59),
+            "without_head": None,
+        },
+    }
+    lines = results_page._head_ablation([_run("sasrec", 0, 0.8, 0.6), run])
+    assert lines[-1] == "| sair seed 2 (paper) | 0.8000 / 0.6000 | 0.7900 / 0.5900 | – |"
+    assert results_page._head_ablation([_run("sasrec", 0, 0.8, 0.6)]) == []

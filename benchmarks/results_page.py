@@ -140,6 +140,37 @@ def _interest_usage(runs: list[dict]) -> list[str]:
     return lines
 
 
+def _head_ablation(runs: list[dict]) -> list[str]:
+    """One row per SAIR run that recorded `head_ablation` (sair_keras.diagnostics)."""
+    rows = [r for r in runs if r.get("head_ablation")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "### The interest head at inference (test, sampled)",
+        "",
+        "The trained model's `hr_10` / `ndcg_10` as trained, with every user's interest",
+        "selection replaced by another user's (F unchanged), and without the head",
+        "(`e = LN(F)`; only when the head has the residual). If the interests carried",
+        "information the encoder does not, swapping them would cost quality.",
+        "",
+        "| run | as trained | another user's interests | without the head |",
+        "|---|---|---|---|",
+    ]
+
+    def cell(m: dict | None) -> str:
+        return "–" if not m else f"{m['hr_10']:.4f} / {m['ndcg_10']:.4f}"
+
+    for r in rows:
+        a = r["head_ablation"]
+        lines.append(
+            f"| {r['variant']} seed {r['seed']} ({r.get('recipe', 'default')}) "
+            f"| {cell(a['model'])} | {cell(a['swapped_interests'])} "
+            f"| {cell(a['without_head'])} |"
+        )
+    return lines
+
+
 def _head(share: dict | None) -> str:
     if not share:
         return "–"
@@ -203,6 +234,7 @@ def page(results: dict[str, dict]) -> str:
             out += ["", f"### Recipe `{recipe}` (sampled)", ""]
             out += _table(rsummary, SAMPLED, {}, list(SAMPLED))
         out += _interest_usage(r.get("runs", []))
+        out += _head_ablation(r.get("runs", []))
     out += [
         "",
         "## Interest heat maps",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import tensorflow as tf
 
-from sair_keras import features
+from sair_keras import features, ranking
 
 
 def interest_usage(after: np.ndarray, mask: np.ndarray, top_k: int) -> dict:
@@ -123,3 +123,43 @@ def model_head_share(model, batches: Iterable[dict]) -> dict:
         h.append(parts["head"][:, -1].numpy())
         swapped.append(parts["swapped_head"][:, -1].numpy())
     return head_share(*(np.concatenate(x) for x in (f, h, swapped)))
+
+
+def head_ablation(model, batches: Iterable[dict], cutoffs: tuple[int, ...] = (10,)) -> dict:
+    """Sampled test metrics of a SAIRModel (not `sasrec`) with its interest head changed at
+    inference, the weights untouched: does the ranking depend on the interests?
+
+    Returns `{"model": …, "swapped_interests": …, "without_head": …}`, each
+    `{hr_K, ndcg_K, users}` on the evaluation batches (`item_seq`, `target`, `negatives`):
+      `model`: as trained;
+      `swapped_interests`: every user's head gets the previous user's interest selection
+        (its F unchanged; `head_parts`);
+      `without_head`: `e = LN(F)`, SASRec's output through the head's LayerNorm; only with
+        the residual recipe (without it the head is the whole output) else None.
+    """
+    from sair_keras.train import rank_metrics  # train imports the model, as we do
+
+    agg = model.aggregation
+    ranks: dict[str, list[np.ndarray]] = {"model": [], "swapped_interests": [], "without_head": []}
+    for batch in batches:
+        seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
+        mask = seq != features.PAD_INDEX
+        parts = model.head_parts(seq)
+        f = parts["features"]
+        candidates = tf.concat(
+            [
+                tf.reshape(tf.cast(batch[features.TARGET], tf.int64), [-1, 1]),
+                tf.cast(batch[features.NEGATIVES], tf.int64),
+            ],
+            axis=1,
+        )
+        heads = {"model": parts["head"], "swapped_interests": parts["swapped_head"]}
+        if agg.residual:
+            heads["without_head"] = tf.zeros_like(f)
+        for name, head in heads.items():
+            user = agg.combine(f, head, mask)[:, -1]  # left-padded: the latest item is last
+            scores = model.score(user, candidates)
+            ranks[name].append(ranking.pessimistic_rank(scores).numpy())
+    return {
+        name: rank_metrics(np.concatenate(r), cutoffs) if r else None for name, r in ranks.items()
+    }

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from sair_keras import diagnostics, features
+from sair_keras import diagnostics, features, ranking
 from sair_keras.catalog import Catalog
 from sair_keras.config import ModelConfig
 from sair_keras.model import build_model
@@ -105,3 +105,43 @@ def test_model_head_share_matches_the_model_output():
     other = agg.fuse(indices[::-1], values[::-1], f, pool)  # 2 rows: a roll is a flip
     np.testing.assert_allclose(parts["swapped_head"].numpy(), other.numpy(), atol=1e-6)
     assert s["selection_effect"] > 0
+
+
+def test_head_ablation_as_trained_matches_evaluate():
+    from sair_keras import train
+
+    model = build_model(
+        Catalog.synthetic(30, 4, seed=3),
+        ModelConfig(variant="sair", max_len=6, hidden_dim=8, num_interests=5, top_k=2),
+    )
+    agg = model.aggregation
+    agg.w2.assign(tf.random.stateless_normal(agg.w2.shape, [1, 2]) * 0.5)
+    rng = np.random.default_rng(0)
+    batch = {
+        features.ITEM_SEQ: tf.constant(rng.integers(2, 30, (16, 6))),
+        features.TARGET: tf.constant(rng.integers(2, 30, (16, 1))),
+        features.NEGATIVES: tf.constant(rng.integers(2, 30, (16, 20))),
+    }
+    a = diagnostics.head_ablation(model, [batch], cutoffs=ranking.CUTOFFS)
+    assert a["model"] == train.evaluate(model, [batch], full_catalog=False)
+    # Without the head the model is its encoder through the LayerNorm.
+    f = model.head_parts(batch[features.ITEM_SEQ])["features"]
+    candidates = tf.concat([batch["target"], batch["negatives"]], 1)
+    scores = model.score(agg.layer_norm(f)[:, -1], tf.cast(candidates, tf.int64))
+    want = train.rank_metrics(ranking.pessimistic_rank(scores).numpy(), ranking.CUTOFFS)
+    assert a["without_head"] == want
+    assert a["swapped_interests"]["users"] == 16
+
+
+def test_head_ablation_without_the_residual_has_no_headless_model():
+    model = build_model(
+        Catalog.synthetic(30, 4, seed=3),
+        ModelConfig.recipe("paper", max_len=6, hidden_dim=8, num_interests=5, top_k=2),
+    )
+    batch = {
+        features.ITEM_SEQ: tf.constant([[0, 3, 4, 5, 6, 7]]),
+        features.TARGET: tf.constant([[9]]),
+        features.NEGATIVES: tf.constant([[10, 11, 12]]),
+    }
+    a = diagnostics.head_ablation(model, [batch])
+    assert a["without_head"] is None and a["model"]["users"] == 1

@@ -202,6 +202,11 @@ class InterestAggregation(keras.layers.Layer):
 
     def call(self, indices, values, f, pool, mask, training=None):
         fused = self.dropout_layer(self.fuse(indices, values, f, pool), training=training)
+        return self.combine(f, fused, mask)
+
+    def combine(self, f, fused, mask):
+        """The output from F and the head's `fused` vector: `LN(F + fused)` with the
+        residual, `fused` without; zero at padded positions."""
         if self.residual:
             fused = self.layer_norm(f + fused)
         return fused * tf.cast(mask, fused.dtype)[..., None]
