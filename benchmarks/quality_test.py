@@ -6,8 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import diagnose_export  # noqa: E402
 import quality  # noqa: E402
 import results_page  # noqa: E402
 
@@ -133,3 +136,14 @@ def test_results_page_tabulates_the_head_ablation():
     lines = results_page._head_ablation([_run("sasrec", 0, 0.8, 0.6), run])
     assert lines[-1] == "| sair seed 2 (paper) | 0.8000 / 0.6000 | 0.7900 / 0.5900 | – |"
     assert results_page._head_ablation([_run("sasrec", 0, 0.8, 0.6)]) == []
+
+
+def test_diagnose_export_finds_exactly_one_recorded_run():
+    runs = [_run("sair", 0, 0.8, 0.6), _run("sasrec", 0, 0.8, 0.6), {**_run("sair", 1, 0.8, 0.6)}]
+    runs[2]["recipe"] = "paper"
+    assert diagnose_export.find_run(runs, "sair", 0, "default") is runs[0]
+    assert diagnose_export.find_run(runs, "sair", 1, "paper") is runs[2]
+    with pytest.raises(SystemExit, match="found 0"):
+        diagnose_export.find_run(runs, "sair", 1, "default")
+    with pytest.raises(SystemExit, match="found 2"):
+        diagnose_export.find_run(runs + [_run("sair", 0, 0.7, 0.5)], "sair", 0, "default")
