@@ -20,6 +20,8 @@ PAPER_INTERESTS = {"ml-1m": (10, 3), "ml-20m": (20, 8), "anime": (30, 10)}
 RECIPES: dict[str, dict[str, Any]] = {
     "default": {},
     "paper": {"aggregation_residual": False},
+    # Ablation of the normalisation placement: eq. 10 without the residual, layer-normalised.
+    "paper_layernorm": {"aggregation_residual": False, "aggregation_layer_norm": True},
 }
 
 
@@ -42,6 +44,8 @@ class ModelConfig:
     use_categories: add the mean category embedding to each item (eq. 1).
     aggregation_residual: `e_t = LN(F_t + Σ_k w_k I''_k)` instead of eq. 10's bare sum
       (a choice: with the bare sum, training on ML-100K stalls at popularity level).
+    aggregation_layer_norm: the LayerNorm on the head's output, apart from the residual;
+      None (default) follows `aggregation_residual` (LN with it, none without).
     """
 
     variant: str = "sair"
@@ -55,8 +59,11 @@ class ModelConfig:
     decov_weight: float = 1.0
     use_categories: bool = True
     aggregation_residual: bool = True
+    aggregation_layer_norm: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.aggregation_layer_norm is None:  # stored resolved: to_dict says what ran
+            object.__setattr__(self, "aggregation_layer_norm", self.aggregation_residual)
         if self.variant not in VARIANTS:
             raise ModelConfigError(f"unknown variant {self.variant!r}; expected one of {VARIANTS}")
         for name in ("hidden_dim", "max_len", "num_blocks", "num_heads", "num_interests", "top_k"):

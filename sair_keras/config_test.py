@@ -18,6 +18,18 @@ def test_recipes():
     assert (paper.variant, paper.top_k, paper.aggregation_residual) == ("sasrec", 2, False)
     with pytest.raises(ModelConfigError, match="unknown recipe 'best'"):
         ModelConfig.recipe("best")
+    norm = ModelConfig.recipe("paper_layernorm")
+    assert (norm.aggregation_residual, norm.aggregation_layer_norm) == (False, True)
+
+
+def test_the_head_layer_norm_follows_the_residual_unless_set():
+    assert ModelConfig().aggregation_layer_norm is True
+    assert ModelConfig.recipe("paper").aggregation_layer_norm is False
+    # A config stored before the setting existed reads as what it ran.
+    old = {k: v for k, v in ModelConfig.recipe("paper").to_dict().items()}
+    del old["aggregation_layer_norm"]
+    assert ModelConfig.from_dict(old) == ModelConfig.recipe("paper")
+    assert ModelConfig(aggregation_layer_norm=False).to_dict()["aggregation_layer_norm"] is False
 
 
 @pytest.mark.parametrize(

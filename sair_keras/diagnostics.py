@@ -134,8 +134,9 @@ def head_ablation(model, batches: Iterable[dict], cutoffs: tuple[int, ...] = (10
       `model`: as trained;
       `swapped_interests`: every user's head gets the previous user's interest selection
         (its F unchanged; `head_parts`);
-      `without_head`: `e = LN(F)`, SASRec's output through the head's LayerNorm; only with
-        the residual recipe (without it the head is the whole output) else None.
+      `without_head`: `e = LN(F)` (or F without the LayerNorm), SASRec's output through
+        the head's LayerNorm; only with the residual (without it the head is the whole
+        output) else None.
     """
     from sair_keras.train import rank_metrics  # train imports the model, as we do
 

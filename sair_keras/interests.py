@@ -143,13 +143,16 @@ class InterestAggregation(keras.layers.Layer):
     With `residual` (a choice, not in the paper's eq. 10), the fused vector is added to F
     and layer-normalised, `e_t = LN(F_t + Σ_k w_k I''_k)`, as SASRec's point-wise FFN does;
     without it the head alone must carry F to the scores, and training on MovieLens stalls
-    at popularity level (docs/MODEL.md).
+    at popularity level (docs/MODEL.md). `layer_norm` places the LayerNorm on its own:
+    `e_t = LN(Σ_k w_k I''_k)` without the residual, `F_t + Σ_k w_k I''_k` with the residual
+    but without the norm; unset, it follows `residual`.
 
     Dropout applies to the fused `[B, N, D]` output (as on the encoder's residual branches),
     not to the K hidden layers: one random draw per output unit instead of K (the random
     numbers are the largest single cost of the head on CPU, docs/BENCHMARKS.md).
 
-    Args: num_slots: K. hidden_dim: D. dropout: on the fused output. residual: see above.
+    Args: num_slots: K. hidden_dim: D. dropout: on the fused output. residual, layer_norm:
+      see above.
     Call args: indices int `[B, N, K]` into the pool (slot k holds interest `C[indices_k]`),
       values `[B, N, K]`, F `[B, N, D]`, pool C `[L, D]`, mask bool `[B, N]`.
     Returns: `[B, N, D]`, zero at padded positions.
@@ -161,6 +164,7 @@ class InterestAggregation(keras.layers.Layer):
         hidden_dim: int,
         dropout: float = 0.0,
         residual: bool = False,
+        layer_norm: bool | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -173,6 +177,7 @@ class InterestAggregation(keras.layers.Layer):
         self.hidden_dim = hidden_dim
         self.dropout = dropout
         self.residual = residual
+        self.layer_norm_output = residual if layer_norm is None else layer_norm
 
     def build(self, input_shape):
         k, d = self.num_slots, self.hidden_dim
@@ -195,7 +200,7 @@ class InterestAggregation(keras.layers.Layer):
         )
         self.b2 = self.add_weight(name="ffn_b2", shape=(k, d), initializer="zeros")
         self.dropout_layer = keras.layers.Dropout(self.dropout)
-        if self.residual:
+        if self.layer_norm_output:
             self.layer_norm = keras.layers.LayerNormalization(epsilon=1e-8)
             self.layer_norm.build((None, None, d))
         super().build(input_shape)
@@ -205,10 +210,12 @@ class InterestAggregation(keras.layers.Layer):
         return self.combine(f, fused, mask)
 
     def combine(self, f, fused, mask):
-        """The output from F and the head's `fused` vector: `LN(F + fused)` with the
-        residual, `fused` without; zero at padded positions."""
+        """The output from F and the head's `fused` vector: `F + fused` with the residual,
+        then the LayerNorm if any; zero at padded positions."""
         if self.residual:
-            fused = self.layer_norm(f + fused)
+            fused = f + fused
+        if self.layer_norm_output:
+            fused = self.layer_norm(fused)
         return fused * tf.cast(mask, fused.dtype)[..., None]
 
     def fuse(self, indices, values, f, pool):
@@ -237,5 +244,6 @@ class InterestAggregation(keras.layers.Layer):
             hidden_dim=self.hidden_dim,
             dropout=self.dropout,
             residual=self.residual,
+            layer_norm=self.layer_norm_output,
         )
         return config

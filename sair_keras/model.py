@@ -118,6 +118,7 @@ class SAIRModel(keras.Model):
                 c.hidden_dim,
                 c.dropout,
                 c.aggregation_residual,
+                c.aggregation_layer_norm,
                 name="interest_aggregation",
             )
 
