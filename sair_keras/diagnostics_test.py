@@ -79,7 +79,7 @@ def test_head_share_of_a_head_that_follows_f():
     assert diagnostics.head_share(f, 2 * f, -2 * f)["selection_effect"] == 2.0
 
 
-def test_model_head_share_matches_the_model_output():
+def _model_with_a_live_head():
     model = build_model(
         Catalog.synthetic(30, 4, seed=3),
         ModelConfig(variant="sair", max_len=6, hidden_dim=8, num_interests=5, top_k=2),
@@ -87,6 +87,12 @@ def test_model_head_share_matches_the_model_output():
     # The head's last layer starts at zero (residual recipe): give it weights first.
     agg = model.aggregation
     agg.w2.assign(tf.random.stateless_normal(agg.w2.shape, [1, 2]) * 0.3)
+    return model
+
+
+def test_model_head_share_matches_the_model_output():
+    model = _model_with_a_live_head()
+    agg = model.aggregation
     seq = tf.constant([[0, 0, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]])
     parts = model.head_parts(seq)
     # e_t = LN(F_t + head_t) at real positions: the parts rebuild the model's output.
@@ -110,12 +116,8 @@ def test_model_head_share_matches_the_model_output():
 def test_head_ablation_as_trained_matches_evaluate():
     from sair_keras import train
 
-    model = build_model(
-        Catalog.synthetic(30, 4, seed=3),
-        ModelConfig(variant="sair", max_len=6, hidden_dim=8, num_interests=5, top_k=2),
-    )
+    model = _model_with_a_live_head()
     agg = model.aggregation
-    agg.w2.assign(tf.random.stateless_normal(agg.w2.shape, [1, 2]) * 0.5)
     rng = np.random.default_rng(0)
     batch = {
         features.ITEM_SEQ: tf.constant(rng.integers(2, 30, (16, 6))),
