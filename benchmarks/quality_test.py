@@ -70,6 +70,8 @@ def test_results_page_checks_the_targets_against_the_paper():
     )
     assert "| sair | paper | 0.7540 | 0.8334 |" in page
     assert "| sair | ours (2 runs) | – | 0.8400 ± 0.0000 |" in page
+    one = quality.summarize([_run("sair", 0, 0.84, 0.62)])
+    assert "| sair | ours (1 run) | 0.8400 |" in results_page._table(one, ("hr_10",), {}, ["x"])
 
 
 def test_parallel_processes_keep_each_others_runs():

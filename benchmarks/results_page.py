@@ -30,9 +30,11 @@ PAPER = {
 TARGETS = {"ml-1m": {"hr_10": 0.8334, "ndcg_10": 0.6088}}
 
 
-def _cell(stats: dict | None) -> str:
+def _cell(stats: dict | None, runs: int = 2) -> str:
     if not stats:
         return "–"
+    if runs < 2:  # one run has no spread to show
+        return f"{stats['mean']:.4f}"
     return f"{stats['mean']:.4f} ± {stats['std']:.4f}"
 
 
@@ -49,7 +51,7 @@ def _table(summary: dict, metrics: tuple[str, ...], paper: dict, headers: list[s
             runs = s.get("runs", 1)
             lines.append(
                 f"| {variant} | ours ({runs} run{'s' if runs > 1 else ''}) | "
-                + " | ".join(_cell(s["test"].get(m)) for m in metrics)
+                + " | ".join(_cell(s["test"].get(m), runs) for m in metrics)
                 + " |"
             )
     return lines

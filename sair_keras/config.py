@@ -43,7 +43,8 @@ class ModelConfig:
     decov_weight: λ of the DeCov loss on the interest pool.
     use_categories: add the mean category embedding to each item (eq. 1).
     aggregation_residual: `e_t = LN(F_t + Σ_k w_k I''_k)` instead of eq. 10's bare sum
-      (a choice: with the bare sum, training on ML-100K stalls at popularity level).
+      (a choice: with the bare sum, training on ML-100K leaves popularity level much later
+      and ends lower, docs/MODEL.md).
     aggregation_layer_norm: the LayerNorm on the head's output, apart from the residual;
       None (default) follows `aggregation_residual` (LN with it, none without).
     """
