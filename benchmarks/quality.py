@@ -107,7 +107,7 @@ class Progress:
             def on_epoch_end(self, epoch, logs=None):
                 if (epoch + 1) % 10 == 0:
                     print(
-                        f"  {label} epoch {epoch + 1}: bce {logs['bce_loss']:.4f} "
+                        f"  {label} epoch {epoch + 1}: ranking {logs['ranking_loss']:.4f} "
                         f"val_hr_10 {logs.get('val_hr_10', float('nan')):.4f} "
                         f"val_ndcg_10 {logs.get('val_ndcg_10', float('nan')):.4f} "
                         f"{logs['elapsed_seconds']:.0f} s",

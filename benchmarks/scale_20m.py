@@ -65,7 +65,7 @@ def stage_train(work: Path) -> dict:
     export.export_serving_model(model, catalog, str(work / "model"), top_n=10)
     return {
         "epoch_s": round(timer.epoch_seconds[0], 1),
-        "bce_loss": round(float(history.history["bce_loss"][-1]), 4),
+        "ranking_loss": round(float(history.history["ranking_loss"][-1]), 4),
         "parameters": model.count_params(),
     }
 

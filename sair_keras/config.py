@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 VARIANTS = ("sasrec", "sair", "sair_full", "sair_label")
+TRAINING_LOSSES = ("bce", "softmax")
 
 # (L, K) of the paper per dataset.
 PAPER_INTERESTS = {"ml-1m": (10, 3), "ml-20m": (20, 8), "anime": (30, 10)}
@@ -22,6 +23,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "paper": {"aggregation_residual": False},
     # Ablation of the normalisation placement: eq. 10 without the residual, layer-normalised.
     "paper_layernorm": {"aggregation_residual": False, "aggregation_layer_norm": True},
+    # Ablation of the loss: the whole catalog as negatives instead of one sampled item.
+    "softmax": {"training_loss": "softmax"},
 }
 
 
@@ -47,6 +50,10 @@ class ModelConfig:
       and ends lower, docs/MODEL.md).
     aggregation_layer_norm: the LayerNorm on the head's output, apart from the residual;
       None (default) follows `aggregation_residual` (LN with it, none without).
+    training_loss: "bce" (eq. 12, the paper: one uniformly sampled negative per position,
+      binary cross-entropy) or "softmax" (cross-entropy over the whole catalog at every
+      position; costs a `[B, N, num_items]` logit tensor per step, so it suits catalogs of
+      thousands of items, not of hundreds of thousands).
     """
 
     variant: str = "sair"
@@ -61,6 +68,7 @@ class ModelConfig:
     use_categories: bool = True
     aggregation_residual: bool = True
     aggregation_layer_norm: bool | None = None
+    training_loss: str = "bce"
 
     def __post_init__(self) -> None:
         if self.aggregation_layer_norm is None:  # stored resolved: to_dict says what ran
@@ -80,6 +88,10 @@ class ModelConfig:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ModelConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.training_loss not in TRAINING_LOSSES:
+            raise ModelConfigError(
+                f"unknown training_loss {self.training_loss!r}; expected one of {TRAINING_LOSSES}"
+            )
         if self.decov_weight < 0:
             raise ModelConfigError(f"decov_weight must be >= 0, got {self.decov_weight}")
 

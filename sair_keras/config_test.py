@@ -20,6 +20,8 @@ def test_recipes():
         ModelConfig.recipe("best")
     norm = ModelConfig.recipe("paper_layernorm")
     assert (norm.aggregation_residual, norm.aggregation_layer_norm) == (False, True)
+    assert ModelConfig().training_loss == "bce"  # eq. 12
+    assert ModelConfig.recipe("softmax").training_loss == "softmax"
 
 
 def test_the_head_layer_norm_follows_the_residual_unless_set():
@@ -39,6 +41,7 @@ def test_the_head_layer_norm_follows_the_residual_unless_set():
         ({"top_k": 11, "num_interests": 10}, "top_k K=11 exceeds the interest pool L=10"),
         ({"hidden_dim": 63, "num_heads": 2}, "hidden_dim (63) must be divisible by num_heads (2)"),
         ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
+        ({"training_loss": "bpr"}, "unknown training_loss 'bpr'"),
     ],
 )
 def test_bad_model_config_names_the_value(kwargs, message):

@@ -66,7 +66,7 @@ class SAIRModel(keras.Model):
     Training (`fit`) takes batches of `{item_seq: [B, N]}` (training prefixes); evaluation
     (`evaluate`, validation) takes `{item_seq, target [B, 1], negatives [B, M]}` and updates
     the compiled ranking metrics with the candidate scores (target first). The training
-    logs report `loss` (total), `bce_loss` and `decov_loss` apart.
+    logs report `loss` (total), `ranking_loss` (per `training_loss`) and `decov_loss` apart.
     """
 
     def __init__(
@@ -207,22 +207,32 @@ class SAIRModel(keras.Model):
         # most recent input at the last slot as in evaluation.
         inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])
         positives = item_seq
-        negatives = sample_training_negatives(item_seq, self.num_items)
         mask = tf.cast(
             (inputs != features.PAD_INDEX) & (positives != features.PAD_INDEX), tf.float32
         )
+        negatives = None
+        if self.model_config.training_loss == "bce":
+            negatives = sample_training_negatives(item_seq, self.num_items)
         with tf.GradientTape() as tape:
             e = self(inputs, training=True)
-            table = self.embedding.item_embedding
-            pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
-            neg = tf.reduce_sum(e * tf.gather(table, negatives), axis=-1)
-            per_position = tf.math.softplus(-pos) + tf.math.softplus(neg)  # −log σ(p) − log(1−σ(n))
-            bce = tf.reduce_sum(per_position * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+            per_position = self._ranking_loss(e, positives, negatives)
+            ranking = tf.reduce_sum(per_position * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
             decov = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
-            loss = bce + decov
+            loss = ranking + decov
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
-        return {"loss": loss, "bce_loss": bce, "decov_loss": decov}
+        return {"loss": loss, "ranking_loss": ranking, "decov_loss": decov}
+
+    def _ranking_loss(self, e, positives, negatives) -> tf.Tensor:
+        """Per-position loss `[B, N]` of the next item `positives` given `e` `[B, N, D]`."""
+        table = self.embedding.item_embedding
+        pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
+        if negatives is not None:  # eq. 12: −log σ(s_pos) − log(1 − σ(s_neg))
+            neg = tf.reduce_sum(e * tf.gather(table, negatives), axis=-1)
+            return tf.math.softplus(-pos) + tf.math.softplus(neg)
+        # Softmax over the real items: −s_pos + log Σ_j exp(s_j), j ≥ FIRST_ITEM_INDEX.
+        logits = tf.einsum("bnd,vd->bnv", e, table[features.FIRST_ITEM_INDEX :])
+        return tf.reduce_logsumexp(logits, axis=-1) - pos
 
     def candidate_scores(self, data) -> tf.Tensor:
         """Scores of `[target, negatives…]` after each history: `[B, 1 + M]`."""

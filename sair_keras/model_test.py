@@ -94,15 +94,43 @@ def test_gradients_reach_the_pool_and_both_tables():
         assert float(tf.norm(tf.convert_to_tensor(g))) > 0, name
 
 
-def test_decov_is_reported_apart_from_bce():
+def test_decov_is_reported_apart_from_the_ranking_loss():
     model = _model("sair", decov_weight=2.0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     logs = model.train_step({features.ITEM_SEQ: SEQ})
     assert float(logs["decov_loss"]) > 0
-    assert float(logs["loss"]) == pytest.approx(float(logs["bce_loss"] + logs["decov_loss"]))
+    assert float(logs["loss"]) == pytest.approx(float(logs["ranking_loss"] + logs["decov_loss"]))
     sasrec = _model("sasrec")
     sasrec.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert float(sasrec.train_step({features.ITEM_SEQ: SEQ})["decov_loss"]) == 0.0
+
+
+def test_ranking_losses_match_their_formulas():
+    model = _with_live_head(_model("sair"))
+    e = model(SEQ)
+    table = model.embedding.item_embedding.numpy()
+    positives = tf.constant(np.roll(SEQ.numpy(), -1, axis=1) % 40 + 2, tf.int64)
+    negatives = tf.constant(np.full(SEQ.shape, 3), tf.int64)
+    en, pos_ids = e.numpy(), positives.numpy()
+    s_pos = np.einsum("bnd,bnd->bn", en, table[pos_ids])
+    s_neg = en @ table[3]
+    bce = model._ranking_loss(e, positives, negatives).numpy()
+    np.testing.assert_allclose(bce, np.logaddexp(0, -s_pos) + np.logaddexp(0, s_neg), rtol=1e-5)
+    # softmax: over the real items only; padding and [UNK] rows are never candidates.
+    logits = en @ table[features.FIRST_ITEM_INDEX :].T
+    log_z = np.log(np.exp(logits).sum(-1))
+    softmax = model._ranking_loss(e, positives, None).numpy()
+    np.testing.assert_allclose(softmax, log_z - s_pos, rtol=1e-5, atol=1e-5)
+
+
+def test_softmax_training_lowers_its_loss():
+    model = _model("sair", training_loss="softmax")
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    first = float(model.train_step({features.ITEM_SEQ: SEQ})["ranking_loss"])
+    assert first == pytest.approx(np.log(CATALOG.num_items - features.FIRST_ITEM_INDEX), rel=0.1)
+    for _ in range(30):
+        last = float(model.train_step({features.ITEM_SEQ: SEQ})["ranking_loss"])
+    assert last < 0.5 * first
 
 
 def test_training_negatives_are_never_in_the_sequence():

@@ -29,7 +29,7 @@ class EpochLog(keras.callbacks.Callback):
         shown = ", ".join(
             f"{k} {v:.4f}"
             for k, v in logs.items()
-            if k in ("loss", "bce_loss", "decov_loss", "val_hr_10", "val_ndcg_10")
+            if k in ("loss", "ranking_loss", "decov_loss", "val_hr_10", "val_ndcg_10")
         )
         LOG.info("epoch %d: %s (%.1f s)", epoch + 1, shown, logs.get("epoch_seconds", 0.0))
 
