@@ -117,6 +117,12 @@ class Progress:
         return _Progress()
 
 
+def export_name(dataset: str, variant: str, seed: int, recipe: str) -> str:
+    """`ml-1m-sair-seed0`; a recipe other than the default is named: `ml-1m-sair-paper-seed0`."""
+    named = "" if recipe == "default" else f"-{recipe}"
+    return f"{dataset}-{variant}{named}-seed{seed}"
+
+
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     import tensorflow as tf
 
@@ -163,7 +169,9 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     if args.export_dir:  # the serving SavedModel, e.g. for `pipeline_runner.py heatmap`
         from sair_keras import export
 
-        export_path = os.path.join(args.export_dir, f"{dataset}-{variant}-seed{seed}")
+        export_path = os.path.join(
+            args.export_dir, export_name(dataset, variant, seed, args.recipe)
+        )
         export.export_serving_model(model, catalog, export_path)
     best = int(np.argmax(h["val_ndcg_10"]))
     reached = [t for t, hr in zip(h["elapsed_seconds"], h["val_hr_10"], strict=True) if hr >= 0.82]

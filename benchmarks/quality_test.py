@@ -150,3 +150,11 @@ def test_diagnose_export_finds_exactly_one_recorded_run():
         diagnose_export.find_run(runs, "sair", 1, "default")
     with pytest.raises(SystemExit, match="found 2"):
         diagnose_export.find_run(runs + [_run("sair", 0, 0.7, 0.5)], "sair", 0, "default")
+
+
+def test_exports_of_different_recipes_do_not_overwrite_each_other():
+    names = {
+        quality.export_name("ml-1m", "sair", 0, recipe)
+        for recipe in ("default", "paper", "softmax")
+    }
+    assert names == {"ml-1m-sair-seed0", "ml-1m-sair-paper-seed0", "ml-1m-sair-softmax-seed0"}

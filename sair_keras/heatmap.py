@@ -66,8 +66,8 @@ def render(before: np.ndarray, after: np.ndarray, path: str, title: str = "", ce
     draw = ImageDraw.Draw(img)
     draw.text((left, 4), title, fill="black", font=font)
     panels = (
-        ("before the interaction layer (C_r)", before),
-        ("after the interaction layer (C_r')", after),
+        ("before the interaction layer (C_r, eq. 4)", before),
+        ("after the interaction layer (eq. 5)", after),
     )
     for p, (label, values) in enumerate(panels):
         y0 = top + p * (panel_h + gap)
