@@ -215,24 +215,31 @@ class SAIRModel(keras.Model):
             negatives = sample_training_negatives(item_seq, self.num_items)
         with tf.GradientTape() as tape:
             e = self(inputs, training=True)
-            per_position = self._ranking_loss(e, positives, negatives)
-            ranking = tf.reduce_sum(per_position * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+            ranking = self._ranking_loss(e, positives, negatives, mask)
             decov = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
             loss = ranking + decov
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         return {"loss": loss, "ranking_loss": ranking, "decov_loss": decov}
 
-    def _ranking_loss(self, e, positives, negatives) -> tf.Tensor:
-        """Per-position loss `[B, N]` of the next item `positives` given `e` `[B, N, D]`."""
+    def _ranking_loss(self, e, positives, negatives, mask) -> tf.Tensor:
+        """Mean loss over the real positions (`mask` `[B, N]`) of predicting the next item
+        `positives` `[B, N]` from `e` `[B, N, D]`; BCE against `negatives` `[B, N]`
+        (eq. 12), or with `negatives=None` the softmax over every real item."""
         table = self.embedding.item_embedding
-        pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
-        if negatives is not None:  # eq. 12: −log σ(s_pos) − log(1 − σ(s_neg))
+        if negatives is not None:  # −log σ(s_pos) − log(1 − σ(s_neg))
+            pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
             neg = tf.reduce_sum(e * tf.gather(table, negatives), axis=-1)
-            return tf.math.softplus(-pos) + tf.math.softplus(neg)
-        # Softmax over the real items: −s_pos + log Σ_j exp(s_j), j ≥ FIRST_ITEM_INDEX.
-        logits = tf.einsum("bnd,vd->bnv", e, table[features.FIRST_ITEM_INDEX :])
-        return tf.reduce_logsumexp(logits, axis=-1) - pos
+            per_position = tf.math.softplus(-pos) + tf.math.softplus(neg)
+            return tf.reduce_sum(per_position * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+        # −s_pos + log Σ_j exp(s_j) over j ≥ FIRST_ITEM_INDEX, at the real positions only
+        # (the [P, num_items] logits are the cost of this loss; padding would add to it).
+        real = tf.where(mask > 0)
+        e, positives = tf.gather_nd(e, real), tf.gather_nd(positives, real)
+        logits = tf.matmul(e, table[features.FIRST_ITEM_INDEX :], transpose_b=True)
+        pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
+        per_position = tf.reduce_logsumexp(logits, axis=-1) - pos
+        return tf.reduce_sum(per_position) / tf.maximum(tf.cast(tf.size(pos), tf.float32), 1.0)
 
     def candidate_scores(self, data) -> tf.Tensor:
         """Scores of `[target, negatives…]` after each history: `[B, 1 + M]`."""
