@@ -26,6 +26,8 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from sair_keras.config import TRAINING_LOSSES, VARIANTS  # noqa: E402  (no TensorFlow)
+
 warnings.filterwarnings("ignore", category=FutureWarning)
 
 DATASETS = ("synthetic", "ml-100k", "ml-1m", "ml-20m", "csv")
@@ -235,6 +237,7 @@ RUN_FLAGS = {  # flag dest → (section, field)
     "top_k": ("model", "top_k"),
     "decov_weight": ("model", "decov_weight"),
     "dropout": ("model", "dropout"),
+    "training_loss": ("model", "training_loss"),
     "epochs": ("train", "epochs"),
     "patience": ("train", "patience"),
     "batch_size": ("train", "batch_size"),
@@ -478,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
         "source{}, data{}, model{}, train{}, evaluation{}, kubeflow{}",
     )
     g = p.add_argument_group("model (sair_keras.config.ModelConfig)")
-    g.add_argument("--variant", choices=("sasrec", "sair", "sair_full", "sair_label"))
+    g.add_argument("--variant", choices=VARIANTS)
     for flag, typ in (
         ("--hidden-dim", int),
         ("--num-blocks", int),
@@ -490,6 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("--max-len", int),
     ):
         g.add_argument(flag, type=typ)
+    g.add_argument(
+        "--training-loss",
+        choices=TRAINING_LOSSES,
+        help="bce: one sampled negative per position (the paper, default); softmax: "
+        "cross-entropy over the whole catalog (docs/MODEL.md)",
+    )
     g = p.add_argument_group("training (sair_keras.config.TrainConfig)")
     for flag, typ in (
         ("--epochs", int),

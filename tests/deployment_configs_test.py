@@ -93,3 +93,12 @@ def test_a_remote_output_root_needs_a_local_metadata_file():
     config = _config("dataflow.yaml")
     with pytest.raises(PipelineConfigError, match="set metadata_sqlite"):
         dataclasses.replace(config, metadata_sqlite=None)
+
+
+def test_model_flags_override_the_config_file():
+    args = pipeline_runner.build_parser().parse_args(
+        ["run", "--config", str(ROOT / "configs" / "vertex.yaml"), "--training-loss", "softmax"]
+    )
+    config = pipeline_runner.build_run_config(args, [])
+    assert config.model.training_loss == "softmax"
+    assert (config.model.num_interests, config.model.top_k) == (10, 3)  # from the file
