@@ -25,6 +25,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "paper_layernorm": {"aggregation_residual": False, "aggregation_layer_norm": True},
     # Ablation of the loss: the whole catalog as negatives instead of one sampled item.
     "softmax": {"training_loss": "softmax"},
+    # Ablation of the DeCov regularizer (λ = 0).
+    "no_decov": {"decov_weight": 0.0},
 }
 
 

@@ -22,6 +22,7 @@ def test_recipes():
     assert (norm.aggregation_residual, norm.aggregation_layer_norm) == (False, True)
     assert ModelConfig().training_loss == "bce"  # eq. 12
     assert ModelConfig.recipe("softmax").training_loss == "softmax"
+    assert ModelConfig.recipe("no_decov").decov_weight == 0.0
 
 
 def test_the_head_layer_norm_follows_the_residual_unless_set():
