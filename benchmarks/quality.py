@@ -123,25 +123,27 @@ def export_name(dataset: str, variant: str, seed: int, recipe: str) -> str:
     return f"{dataset}-{variant}{named}-seed{seed}"
 
 
+def model_config_for(dataset: str, variant: str, recipe: str, dropout: float):
+    """The paper's settings for `dataset` under `recipe`; a recipe that sets L or K (an
+    ablation of them) wins over the dataset's."""
+    from sair_keras.config import ModelConfig
+
+    num_interests, top_k = INTERESTS[dataset]
+    paper = {"num_interests": num_interests, "top_k": top_k, "max_len": 150, "hidden_dim": 64}
+    paper = {k: v for k, v in paper.items() if k not in RECIPES[recipe]}
+    return ModelConfig.recipe(recipe, variant=variant, dropout=dropout, **paper)
+
+
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     import tensorflow as tf
 
     from sair_keras import data, diagnostics, train
     from sair_keras.catalog import Catalog
-    from sair_keras.config import ModelConfig, TrainConfig
+    from sair_keras.config import TrainConfig
     from sair_keras.model import build_model
 
     tf.keras.utils.set_random_seed(seed)
-    num_interests, top_k = INTERESTS[dataset]
-    model_config = ModelConfig.recipe(
-        args.recipe,
-        variant=variant,
-        num_interests=num_interests,
-        top_k=top_k,
-        max_len=150,
-        hidden_dim=64,
-        dropout=args.dropout,
-    )
+    model_config = model_config_for(dataset, variant, args.recipe, args.dropout)
     train_config = TrainConfig(epochs=args.max_epochs, patience=args.patience, seed=seed)
     catalog = Catalog.load(outputs.vocabulary_dir)
     model = build_model(catalog, model_config)

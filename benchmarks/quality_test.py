@@ -158,3 +158,12 @@ def test_exports_of_different_recipes_do_not_overwrite_each_other():
         for recipe in ("default", "paper", "softmax")
     }
     assert names == {"ml-1m-sair-seed0", "ml-1m-sair-paper-seed0", "ml-1m-sair-softmax-seed0"}
+
+
+def test_a_recipe_that_sets_l_or_k_wins_over_the_datasets():
+    default = quality.model_config_for("ml-1m", "sair", "default", 0.2)
+    assert (default.num_interests, default.top_k, default.max_len) == (10, 3, 150)
+    top_1 = quality.model_config_for("ml-1m", "sair", "top_1", 0.2)
+    assert (top_1.num_interests, top_1.top_k) == (10, 1)
+    pool = quality.model_config_for("ml-1m", "sair", "pool_20_top_8", 0.2)
+    assert (pool.num_interests, pool.top_k, pool.dropout) == (20, 8, 0.2)

@@ -23,6 +23,8 @@ def test_recipes():
     assert ModelConfig().training_loss == "bce"  # eq. 12
     assert ModelConfig.recipe("softmax").training_loss == "softmax"
     assert ModelConfig.recipe("no_decov").decov_weight == 0.0
+    pool = ModelConfig.recipe("pool_20_top_8")
+    assert (pool.num_interests, pool.top_k) == (20, 8)
 
 
 def test_the_head_layer_norm_follows_the_residual_unless_set():
