@@ -224,8 +224,8 @@ def page(results: dict[str, dict]) -> str:
         out += ["", f"## {dataset}", ""]
         out.append(
             f"Data: {r['data']['users']:,} users, {r['data']['items']:,} items, "
-            f"{r['data']['actions']:,} actions. Command: `{env.get('command', '?')}` "
-            f"({env.get('date', '?')})."
+            f"{r['data']['actions']:,} actions. All of it: `benchmarks/reproduce_paper.sh`; "
+            f"the file was last written by `{env.get('command', '?')}` ({env.get('date', '?')})."
         )
         out += ["", "### Sampled (100 negatives)", ""]
         out += _table(summary, SAMPLED, PAPER.get(dataset, {}), list(SAMPLED))
