@@ -57,8 +57,8 @@ class ModelConfig:
       None (default) follows `aggregation_residual` (LN with it, none without).
     training_loss: "bce" (eq. 12, the paper: one uniformly sampled negative per position,
       binary cross-entropy) or "softmax" (cross-entropy over the whole catalog at every
-      position; costs a `[B, N, num_items]` logit tensor per step, so it suits catalogs of
-      thousands of items, not of hundreds of thousands).
+      position; costs a `[real positions, num_items]` logit tensor per step, up to B·N rows,
+      so it suits catalogs of thousands of items, not of hundreds of thousands).
     """
 
     variant: str = "sair"
