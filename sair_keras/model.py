@@ -29,7 +29,7 @@ from sair_keras.interests import (
     InterestRelevance,
     TopKInterest,
 )
-from sair_keras.regularizers import DeCovRegularizer
+from sair_keras.regularizers import DeCovRegularizer, InterestBalance
 
 
 def sample_training_negatives(item_seq: tf.Tensor, num_items: int) -> tf.Tensor:
@@ -66,7 +66,8 @@ class SAIRModel(keras.Model):
     Training (`fit`) takes batches of `{item_seq: [B, N]}` (training prefixes); evaluation
     (`evaluate`, validation) takes `{item_seq, target [B, 1], negatives [B, M]}` and updates
     the compiled ranking metrics with the candidate scores (target first). The training
-    logs report `loss` (total), `ranking_loss` (per `training_loss`) and `decov_loss` apart.
+    logs report `loss` (total), `ranking_loss` (per `training_loss`), `decov_loss` and, with
+    `balance_weight`, `balance_loss` apart.
     """
 
     def __init__(
@@ -103,14 +104,19 @@ class SAIRModel(keras.Model):
             c.hidden_dim, c.num_blocks, c.num_heads, c.dropout, name="encoder"
         )
         self.relevance = self.interaction = self.top_k = self.aggregation = None
+        self.balance = None
         if c.variant in ("sair", "sair_full"):
             regularizer = DeCovRegularizer(c.decov_weight) if c.decov_weight > 0 else None
             self.relevance = InterestRelevance(
                 c.num_interests, c.hidden_dim, regularizer, name="interest_relevance"
             )
         if c.variant in ("sair", "sair_label"):
-            self.interaction = InterestInteraction(self.pool_size, name="interest_interaction")
+            self.interaction = InterestInteraction(
+                self.pool_size, c.interaction_residual, name="interest_interaction"
+            )
             self.top_k = TopKInterest(min(c.top_k, self.pool_size), name="top_k_interest")
+            if c.balance_weight > 0:
+                self.balance = InterestBalance(c.balance_weight, name="interest_balance")
         if c.variant != "sasrec":
             slots = self.top_k.top_k if self.top_k is not None else self.pool_size
             self.aggregation = InterestAggregation(
@@ -149,12 +155,13 @@ class SAIRModel(keras.Model):
         f, mask = self._encode(item_seq, training)
         if self.model_config.variant == "sasrec":
             return f
-        indices, values, pool = self._select(f, mask)
+        indices, values, pool = self._select(f, mask, training)
         return self.aggregation(indices, values, f, pool, mask, training=training)  # eqs. 8-10
 
-    def _select(self, f, mask):
+    def _select(self, f, mask, training=None):
         """The interests each position keeps: `(indices [B, N, S], values [B, N, S], C)`,
-        S = K (sair, sair_label) or L (sair_full: every interest, weighted by C_r)."""
+        S = K (sair, sair_label) or L (sair_full: every interest, weighted by C_r). In
+        training, adds the balance loss on the selection, if any."""
         relevance = self._relevance(f)  # eq. 4 (builds the pool on the first call)
         pool = self.interest_pool()
         if self.model_config.variant == "sair_full":
@@ -163,6 +170,8 @@ class SAIRModel(keras.Model):
         relevance = self.interaction(relevance, mask)  # eq. 5
         # eqs. 6-7; the aggregation fuses the gather of C into its first layer.
         values, indices, _ = self.top_k(relevance, pool)
+        if training and self.balance is not None:
+            self.balance(relevance, indices, mask)
         return indices, values, pool
 
     def head_parts(self, item_seq) -> dict[str, tf.Tensor]:
@@ -197,7 +206,16 @@ class SAIRModel(keras.Model):
         return tf.einsum("bd,bmd->bm", user, tf.gather(self.embedding.item_embedding, items))
 
     def last_position(self, item_seq, training=None) -> tf.Tensor:
-        return self(item_seq, training=training)[:, -1, :]
+        """`call(item_seq)[:, -1, :]`, `[B, D]`, with the interest head run at the last
+        position only: the encoder and the interaction layer (eq. 5) need every position,
+        the aggregation (eqs. 8-10, the head's cost) is position-wise."""
+        item_seq = tf.cast(item_seq, tf.int64)
+        f, mask = self._encode(item_seq, training)
+        if self.model_config.variant == "sasrec":
+            return f[:, -1, :]
+        indices, values, pool = self._select(f, mask)
+        last = [t[:, -1:] for t in (indices, values, f, mask)]
+        return self.aggregation(*last[:3], pool, last[3], training=training)[:, 0, :]
 
     # ----------------------------------------------------------------------- training
 
@@ -216,11 +234,13 @@ class SAIRModel(keras.Model):
         with tf.GradientTape() as tape:
             e = self(inputs, training=True)
             ranking = self._ranking_loss(e, positives, negatives, mask)
-            decov = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
-            loss = ranking + decov
+            loss = ranking + (tf.add_n(self.losses) if self.losses else 0.0)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
-        return {"loss": loss, "ranking_loss": ranking, "decov_loss": decov}
+        logs = {"loss": loss, "ranking_loss": ranking, "decov_loss": _sum(self.relevance)}
+        if self.balance is not None:
+            logs["balance_loss"] = _sum(self.balance)
+        return logs
 
     def _ranking_loss(self, e, positives, negatives, mask) -> tf.Tensor:
         """Mean loss over the real positions (`mask` `[B, N]`) of predicting the next item
@@ -278,6 +298,12 @@ class SAIRModel(keras.Model):
             "max_item_categories": self.max_item_categories,
             "name": self.name,
         }
+
+
+def _sum(layer) -> tf.Tensor:
+    """The sum of a layer's losses (0 without the layer or losses)."""
+    losses = layer.losses if layer is not None else []
+    return tf.add_n(losses) if losses else tf.constant(0.0)
 
 
 def build_model(catalog, model_config: ModelConfig) -> SAIRModel:

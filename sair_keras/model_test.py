@@ -53,6 +53,19 @@ def test_output_shapes_and_padding(variant):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
+def test_last_position_is_the_last_row_of_the_full_output(variant):
+    # The head runs at the last position only; the interaction still sees every position.
+    model = _with_live_head(_model(variant))
+    seq = tf.concat([SEQ, tf.zeros((1, N), SEQ.dtype)], axis=0)  # and a history of padding
+    full = model(seq).numpy()[:, -1, :]
+    last = model.last_position(seq).numpy()
+    np.testing.assert_allclose(last, full, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(last[2], 0.0)
+    if variant != "sasrec":
+        assert not np.allclose(last, model._encode(tf.cast(seq, tf.int64), False)[0][:, -1])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_causality_end_to_end(variant):
     model = _with_live_head(_model(variant))
     base = model(SEQ).numpy()
@@ -103,6 +116,31 @@ def test_decov_is_reported_apart_from_the_ranking_loss():
     sasrec = _model("sasrec")
     sasrec.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert float(sasrec.train_step({features.ITEM_SEQ: SEQ})["decov_loss"]) == 0.0
+
+
+def test_balance_is_reported_apart_and_counted_in_the_total():
+    model = _model("sair", balance_weight=0.5)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    logs = model.train_step({features.ITEM_SEQ: SEQ})
+    # At least 1 (uniform), times the weight.
+    assert float(logs["balance_loss"]) >= 0.5 * (1 - 1e-5)
+    total = logs["ranking_loss"] + logs["decov_loss"] + logs["balance_loss"]
+    assert float(logs["loss"]) == pytest.approx(float(total))
+    plain = _model("sair")
+    plain.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert "balance_loss" not in plain.train_step({features.ITEM_SEQ: SEQ})
+    # Inference adds no loss.
+    model(SEQ)
+    assert not model.balance.losses
+
+
+def test_interaction_residual_keeps_c_r():
+    model = _model("sair", interaction_residual=True)
+    f, mask = model._encode(tf.cast(SEQ, tf.int64), False)
+    c_r = model.relevance(f)
+    attended = model.interaction(c_r, mask) - c_r
+    model.interaction.residual = False
+    np.testing.assert_allclose(model.interaction(c_r, mask), attended, rtol=1e-5, atol=1e-6)
 
 
 def test_ranking_losses_match_their_formulas():
@@ -160,9 +198,12 @@ def test_model_rebuilds_from_config():
     np.testing.assert_allclose(clone(SEQ).numpy(), model(SEQ).numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("variant", ["sair", "sasrec"])
-def test_saved_model_gives_identical_scores_in_a_fresh_process(tmp_path, variant):
-    model = _model(variant)
+@pytest.mark.parametrize(
+    "variant, extra",
+    [("sair", {}), ("sasrec", {}), ("sair", {"balance_weight": 0.1, "interaction_residual": True})],
+)
+def test_saved_model_gives_identical_scores_in_a_fresh_process(tmp_path, variant, extra):
+    model = _with_live_head(_model(variant, **extra))
     candidates = tf.constant([[2, 3, 4, 40], [5, 6, 7, 8]])
     expected = model.score(model.last_position(SEQ), candidates).numpy()
     path = tmp_path / "model"
