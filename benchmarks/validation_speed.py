@@ -1,0 +1,134 @@
+"""Validation speed on ML-1M: the interest head at every position or at the last only.
+
+  python benchmarks/validation_speed.py [--variants sasrec sair] [--rounds 5]
+
+Ingests `../shared/data/ml-1m` (never copied) and scores the 6,040 validation histories
+(max_len 150, batch 512 as in quality.py, hidden 64, L=10, K=3, untrained weights with a
+live head) against their target and 100 negatives, two ways, taking turns round by round:
+
+- `every_position`: `model(item_seq)[:, -1, :]`, the head run at all 150 positions and the
+  last row kept (what validation did before the head was cut to the last position);
+- `last_position`: `model.last_position(item_seq)`, the head at the last position only
+  (the encoder and the interaction layer still see every position).
+
+Reports the median seconds per pass of each (the first, tracing, pass is not timed), their
+ratio, and the largest difference between the two sets of scores. Writes
+`benchmarks/results/validation_speed.json`.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from quality import ingest  # noqa: E402
+
+
+def _scorer(model, way: str):
+    """A traced `batch → [B, 1 + M]` scores of `[target, negatives…]`, the user vector
+    computed `way` (see the module docstring)."""
+    import tensorflow as tf
+
+    from sair_keras import features
+
+    @tf.function
+    def scores(batch):
+        item_seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
+        target = tf.reshape(tf.cast(batch[features.TARGET], tf.int64), [-1, 1])
+        candidates = tf.concat([target, tf.cast(batch[features.NEGATIVES], tf.int64)], axis=1)
+        if way == "every_position":
+            user = model(item_seq, training=False)[:, -1, :]
+        else:
+            user = model.last_position(item_seq, training=False)
+        return model.score(user, candidates)
+
+    return scores
+
+
+def measure(outputs, variants: list[str], rounds: int) -> dict:
+    import tensorflow as tf
+
+    from sair_keras import data
+    from sair_keras.catalog import Catalog
+    from sair_keras.config import ModelConfig
+    from sair_keras.model import build_model
+
+    ds = data.eval_dataset(data.split_pattern(outputs.examples_dir, "eval"), 512, 150).cache()
+    catalog = Catalog.load(outputs.vocabulary_dir)
+    out = {}
+    for variant in variants:
+        tf.keras.utils.set_random_seed(0)
+        model = build_model(catalog, ModelConfig(variant=variant, num_interests=10, top_k=3))
+        if model.aggregation is not None:  # the head's last layer starts at zero
+            w2 = model.aggregation.w2
+            w2.assign(tf.random.stateless_normal(w2.shape, seed=[1, 2], stddev=0.1))
+
+        ways = {way: _scorer(model, way) for way in ("every_position", "last_position")}
+        seconds: dict[str, list[float]] = {w: [] for w in ways}
+        outputs_by_way: dict[str, np.ndarray] = {}
+        for _ in range(rounds + 1):  # the first round traces
+            for way, fn in ways.items():
+                start = time.perf_counter()
+                got = [fn(batch).numpy() for batch in ds]
+                seconds[way].append(time.perf_counter() - start)
+                outputs_by_way[way] = np.concatenate(got)
+        every = float(np.median(seconds["every_position"][1:]))
+        last = float(np.median(seconds["last_position"][1:]))
+        out[variant] = {
+            "every_position_seconds": round(every, 3),
+            "last_position_seconds": round(last, 3),
+            "speedup": round(every / last, 3),
+            "max_abs_score_difference": float(
+                np.max(np.abs(outputs_by_way["every_position"] - outputs_by_way["last_position"]))
+            ),
+            "histories": int(outputs_by_way["last_position"].shape[0]),
+            "rounds_timed": rounds,
+        }
+        print(f"{variant}: {json.dumps(out[variant])}", flush=True)
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    p.add_argument("--rounds", type=int, default=5, help="timed rounds, after one untimed")
+    p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
+    p.add_argument("--results", default=str(ROOT / "benchmarks/results/validation_speed.json"))
+    p.add_argument("--note", default="", help="conditions of the run, stored with it")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs, _ = ingest("ml-1m", Path(args.shared_data), Path(tmp))
+        results = measure(outputs, args.variants, args.rounds)
+    results["environment"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+        "setup": "ML-1M validation, max_len 150, batch 512, hidden 64, 2 blocks, L=10, K=3",
+        "note": args.note,
+    }
+    path = Path(args.results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
