@@ -197,6 +197,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
         },
         "final_decov_loss": float(h["decov_loss"][-1]),
+        "final_balance_loss": float(h["balance_loss"][-1]) if "balance_loss" in h else None,
         "test": train.evaluate(model, test_ds),
         # How the selection of interests varies on the test histories (None for sasrec).
         "interest_usage": None

@@ -30,6 +30,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # Ablations of L and K: one interest per position; the paper's ML-20M pool (L=20, K=8).
     "top_1": {"top_k": 1},
     "pool_20_top_8": {"num_interests": 20, "top_k": 8},
+    # Ablations of the interest selection: a load-balancing term on the top-K slots; a
+    # residual around the interaction layer (C_r' = C_r + attention).
+    "balance": {"balance_weight": 0.01},
+    "interaction_residual": {"interaction_residual": True},
 }
 
 
@@ -55,6 +59,10 @@ class ModelConfig:
       and ends lower, docs/MODEL.md).
     aggregation_layer_norm: the LayerNorm on the head's output, apart from the residual;
       None (default) follows `aggregation_residual` (LN with it, none without).
+    interaction_residual: `C_r' = C_r + attention(C_r)` instead of eq. 5's attention alone
+      (an ablation; sair and sair_label).
+    balance_weight: α of a load-balancing loss on the top-K selection (an ablation, not in
+      the paper; `regularizers.interest_balance`); 0 turns it off; sair and sair_label.
     training_loss: "bce" (eq. 12, the paper: one uniformly sampled negative per position,
       binary cross-entropy) or "softmax" (cross-entropy over the whole catalog at every
       position; costs a `[real positions, num_items]` logit tensor per step, up to B·N rows,
@@ -73,6 +81,8 @@ class ModelConfig:
     use_categories: bool = True
     aggregation_residual: bool = True
     aggregation_layer_norm: bool | None = None
+    interaction_residual: bool = False
+    balance_weight: float = 0.0
     training_loss: str = "bce"
 
     def __post_init__(self) -> None:
@@ -99,6 +109,18 @@ class ModelConfig:
             )
         if self.decov_weight < 0:
             raise ModelConfigError(f"decov_weight must be >= 0, got {self.decov_weight}")
+        if self.balance_weight < 0:
+            raise ModelConfigError(f"balance_weight must be >= 0, got {self.balance_weight}")
+        selects = self.variant in ("sair", "sair_label")  # an interaction layer and top-K
+        for name, on in (
+            ("interaction_residual", self.interaction_residual),
+            ("balance_weight", self.balance_weight > 0),
+        ):
+            if on and not selects:
+                raise ModelConfigError(
+                    f"{name} applies to the interest selection of sair and sair_label, "
+                    f"not to variant {self.variant!r}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

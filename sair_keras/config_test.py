@@ -25,6 +25,9 @@ def test_recipes():
     assert ModelConfig.recipe("no_decov").decov_weight == 0.0
     pool = ModelConfig.recipe("pool_20_top_8")
     assert (pool.num_interests, pool.top_k) == (20, 8)
+    assert ModelConfig.recipe("balance").balance_weight == 0.01
+    assert ModelConfig().balance_weight == 0.0  # not in the paper: off by default
+    assert ModelConfig.recipe("interaction_residual").interaction_residual is True
 
 
 def test_the_head_layer_norm_follows_the_residual_unless_set():
@@ -45,6 +48,9 @@ def test_the_head_layer_norm_follows_the_residual_unless_set():
         ({"hidden_dim": 63, "num_heads": 2}, "hidden_dim (63) must be divisible by num_heads (2)"),
         ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
         ({"training_loss": "bpr"}, "unknown training_loss 'bpr'"),
+        ({"balance_weight": -0.1}, "balance_weight must be >= 0, got -0.1"),
+        ({"variant": "sasrec", "balance_weight": 0.01}, "not to variant 'sasrec'"),
+        ({"variant": "sair_full", "interaction_residual": True}, "not to variant 'sair_full'"),
     ],
 )
 def test_bad_model_config_names_the_value(kwargs, message):

@@ -61,17 +61,21 @@ class InterestInteraction(keras.layers.Layer):
 
     causal and padding-masked like the encoder, so position t never sees t+1.
 
-    Args: num_interests: L.
+    With `residual` (an ablation, not in the paper), `C_r' = C_r + softmax(…)(C_r W_V)`:
+    the attention refines the position's own relevance instead of replacing it.
+
+    Args: num_interests: L. residual: add C_r to the attention's output.
     Call args: C_r `[B, N, L]`, mask bool `[B, N]`. Returns `C_r'` `[B, N, L]`.
     """
 
-    def __init__(self, num_interests: int, **kwargs):
+    def __init__(self, num_interests: int, residual: bool = False, **kwargs):
         super().__init__(**kwargs)
         if num_interests < 1:
             raise ValueError(
                 f"InterestInteraction: num_interests must be >= 1, received {num_interests}"
             )
         self.num_interests = num_interests
+        self.residual = residual
 
     def build(self, input_shape):
         shape = (self.num_interests, self.num_interests)
@@ -90,11 +94,12 @@ class InterestInteraction(keras.layers.Layer):
         )
         allowed = causal_padding_mask(mask)
         logits = tf.where(allowed, logits, tf.constant(-1e9, logits.dtype))
-        return tf.einsum("bqk,bkm->bqm", tf.nn.softmax(logits, axis=-1), v)
+        attended = tf.einsum("bqk,bkm->bqm", tf.nn.softmax(logits, axis=-1), v)
+        return relevance + attended if self.residual else attended
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_interests=self.num_interests)
+        config.update(num_interests=self.num_interests, residual=self.residual)
         return config
 
 

@@ -160,6 +160,7 @@ def test_interest_aggregation_weights_slots_by_softmax():
         SequenceEncoder(D, 2, 2, 0.1),
         InterestRelevance(L, D, DeCovRegularizer(0.3)),
         InterestInteraction(L),
+        InterestInteraction(L, residual=True),
         TopKInterest(K),
         InterestAggregation(K, D, 0.1, residual=True),
     ],

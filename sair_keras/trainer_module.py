@@ -21,16 +21,15 @@ from sair_keras.model import build_model  # noqa: E402
 LOG = logging.getLogger("sair.trainer")
 
 
+_LOGGED = ("loss", "ranking_loss", "decov_loss", "balance_loss", "val_hr_10", "val_ndcg_10")
+
+
 class EpochLog(keras.callbacks.Callback):
     """One log line per epoch: losses, validation metrics, seconds."""
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        shown = ", ".join(
-            f"{k} {v:.4f}"
-            for k, v in logs.items()
-            if k in ("loss", "ranking_loss", "decov_loss", "val_hr_10", "val_ndcg_10")
-        )
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in _LOGGED)
         LOG.info("epoch %d: %s (%.1f s)", epoch + 1, shown, logs.get("epoch_seconds", 0.0))
 
 
