@@ -18,12 +18,8 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -31,7 +27,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from quality import ingest  # noqa: E402
+from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
 
 
 def build(outputs, variant: str, jit: bool):
@@ -87,20 +83,14 @@ def measure(outputs, variants: list[str], epochs: int, jit: bool) -> dict:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    p = ml1m_parser(__doc__, "train_throughput.json")
     p.add_argument("--epochs", type=int, default=6, help="per variant, the first untimed")
     p.add_argument("--jit", action="store_true", help="XLA-compile the train step")
-    p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
-    p.add_argument("--results", default=str(ROOT / "benchmarks/results/train_throughput.json"))
     args = p.parse_args()
     path = Path(args.results)
     results = json.loads(path.read_text()) if path.exists() else {}
     target = results.setdefault("xla", {}) if args.jit else results
-    with tempfile.TemporaryDirectory() as tmp:
-        outputs, _ = ingest("ml-1m", Path(args.shared_data), Path(tmp))
+    with ingested_ml1m(args.shared_data) as outputs:
         measured = measure(outputs, args.variants, args.epochs, args.jit)
         for variant, result in measured.items():
             target[variant] = result
@@ -109,15 +99,10 @@ def main() -> int:
         target["sair_over_sasrec"] = round(
             target["sair"]["seconds_per_epoch"] / target["sasrec"]["seconds_per_epoch"], 3
         )
-    results["environment"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
-        "setup": "ML-1M, max_len 150, batch 256, hidden 64, 2 blocks, 1 head, L=10, K=3",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {path}")
+    results["environment"] = environment(
+        "ML-1M, max_len 150, batch 256, hidden 64, 2 blocks, 1 head, L=10, K=3"
+    )
+    write_results(path, results)
     return 0
 
 

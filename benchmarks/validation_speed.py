@@ -23,11 +23,8 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -36,7 +33,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from quality import ingest  # noqa: E402
+from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
 
 
 def _scorer(model, way: str):
@@ -104,29 +101,17 @@ def measure(outputs, variants: list[str], rounds: int) -> dict:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    p = ml1m_parser(__doc__, "validation_speed.json")
     p.add_argument("--rounds", type=int, default=5, help="timed rounds, after one untimed")
-    p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
-    p.add_argument("--results", default=str(ROOT / "benchmarks/results/validation_speed.json"))
     p.add_argument("--note", default="", help="conditions of the run, stored with it")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        outputs, _ = ingest("ml-1m", Path(args.shared_data), Path(tmp))
+    with ingested_ml1m(args.shared_data) as outputs:
         results = measure(outputs, args.variants, args.rounds)
-    results["environment"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
-        "setup": "ML-1M validation, max_len 150, batch 512, hidden 64, 2 blocks, L=10, K=3",
-        "note": args.note,
-    }
-    path = Path(args.results)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {path}")
+    results["environment"] = environment(
+        "ML-1M validation, max_len 150, batch 512, hidden 64, 2 blocks, L=10, K=3",
+        note=args.note,
+    )
+    write_results(args.results, results)
     return 0
 
 

@@ -1,0 +1,54 @@
+"""What the ML-1M speed benchmarks share: their command line and the machine record."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ml1m_parser(doc: str, results_name: str) -> argparse.ArgumentParser:
+    """`--variants`, `--shared-data` and `--results` (default `benchmarks/results/<name>`)."""
+    p = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
+    p.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / results_name))
+    return p
+
+
+def environment(setup: str, **extra) -> dict:
+    """The machine and the setup a result was measured on."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+        "setup": setup,
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def ingested_ml1m(shared_data: str) -> Iterator:
+    """ML-1M ingested from `shared_data` into a temporary folder: its `IngestOutputs`."""
+    from quality import ingest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs, _ = ingest("ml-1m", Path(shared_data), Path(tmp))
+        yield outputs
+
+
+def write_results(path: str | Path, results: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {path}")
