@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The paper's (L, K) for ML-1M; ML-100K has no value in the paper and uses the same.
 INTERESTS = {"ml-1m": (10, 3), "ml-100k": (10, 3)}
+PAPER_DROPOUT = 0.2  # the dropout of SASRec on ML-1M, which the paper does not state
 
 
 def ingest(dataset: str, shared_data: Path, out: Path):
@@ -123,15 +124,25 @@ def export_name(dataset: str, variant: str, seed: int, recipe: str) -> str:
     return f"{dataset}-{variant}{named}-seed{seed}"
 
 
-def model_config_for(dataset: str, variant: str, recipe: str, dropout: float):
+def run_dropout(recipe: str, dropout: float | None) -> float:
+    """The dropout a run uses: `--dropout` when given, else the recipe's, else the
+    protocol's 0.2."""
+    if dropout is not None:
+        return dropout
+    return RECIPES[recipe].get("dropout", PAPER_DROPOUT)
+
+
+def model_config_for(dataset: str, variant: str, recipe: str, dropout: float | None):
     """The paper's settings for `dataset` under `recipe`; a recipe that sets L or K (an
-    ablation of them) wins over the dataset's."""
+    ablation of them) or the dropout wins over the dataset's; `dropout` over both."""
     from sair_keras.config import ModelConfig
 
     num_interests, top_k = INTERESTS[dataset]
     paper = {"num_interests": num_interests, "top_k": top_k, "max_len": 150, "hidden_dim": 64}
     paper = {k: v for k, v in paper.items() if k not in RECIPES[recipe]}
-    return ModelConfig.recipe(recipe, variant=variant, dropout=dropout, **paper)
+    return ModelConfig.recipe(
+        recipe, variant=variant, dropout=run_dropout(recipe, dropout), **paper
+    )
 
 
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
@@ -153,7 +164,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     test_ds = data.eval_dataset(split("test"), 512, 150)
     checkpoint_dir = Path(args.checkpoint_dir) / (
         f"{dataset}-{variant}-{args.recipe}-seed{seed}"
-        f"-e{args.max_epochs}-p{args.patience}-d{args.dropout}"
+        f"-e{args.max_epochs}-p{args.patience}-d{model_config.dropout}"
     )
     if not args.resume:  # a fresh benchmark starts its runs from scratch
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
@@ -215,7 +226,8 @@ def _same_protocol(run: dict, args) -> bool:
     return (
         run["train_config"]["epochs"] == args.max_epochs
         and run["train_config"]["patience"] == args.patience
-        and run["model_config"]["dropout"] == args.dropout
+        and run["model_config"]["dropout"]
+        == run_dropout(run.get("recipe", "default"), args.dropout)
     )
 
 
@@ -256,7 +268,11 @@ def main() -> int:
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--max-epochs", type=int, default=200)
     p.add_argument("--patience", type=int, default=20)
-    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument(
+        "--dropout",
+        type=float,
+        help=f"default: the recipe's, else {PAPER_DROPOUT} (the paper protocol's)",
+    )
     p.add_argument(
         "--recipe",
         choices=sorted(RECIPES),

@@ -48,6 +48,24 @@ def test_resume_keeps_only_runs_of_the_same_protocol():
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, epochs=50), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, patience=10), args)
+    assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, dropout=0.5), args)
+
+
+def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
+    """`--dropout` unset: each run is held to its recipe's dropout (recbole 0.5, else 0.2),
+    so processes of different recipes sharing a results file keep each other's runs."""
+    unset = argparse.Namespace(max_epochs=200, patience=20, dropout=None)
+    recbole = {**_run("sasrec", 0, 0.8, 0.6, dropout=0.5), "recipe": "recbole"}
+    assert quality._same_protocol(recbole, unset)
+    assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), unset)
+    assert not quality._same_protocol({**recbole, "model_config": {"dropout": 0.2}}, unset)
+    merged = quality.merge_runs([recbole], [_run("sair", 0, 0.8, 0.6)], unset)
+    assert [r["recipe"] for r in merged] == ["default", "recbole"]
+    assert quality.model_config_for("ml-1m", "sasrec", "recbole", None).dropout == 0.5
+    assert quality.model_config_for("ml-1m", "sasrec", "default", None).dropout == 0.2
+    assert quality.model_config_for("ml-1m", "sasrec", "recbole", 0.3).dropout == 0.3
+    given = argparse.Namespace(max_epochs=200, patience=20, dropout=0.3)
+    assert not quality._same_protocol(recbole, given)
 
 
 def test_results_page_checks_the_targets_against_the_paper():

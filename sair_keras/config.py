@@ -12,6 +12,7 @@ from typing import Any
 
 VARIANTS = ("sasrec", "sair", "sair_full", "sair_label")
 TRAINING_LOSSES = ("bce", "softmax")
+FFN_ACTIVATIONS = ("relu", "gelu")
 
 # (L, K) of the paper per dataset.
 PAPER_INTERESTS = {"ml-1m": (10, 3), "ml-20m": (20, 8), "anime": (30, 10)}
@@ -34,6 +35,16 @@ RECIPES: dict[str, dict[str, Any]] = {
     # residual around the interaction layer (C_r' = C_r + attention).
     "balance": {"balance_weight": 0.01},
     "interaction_residual": {"interaction_residual": True},
+    # The paper's networks ran in RecBole (section IV-A), whose SASRec defaults differ from
+    # the original SASRec's that ours follows: 2 heads, a 4D GELU FFN, dropout 0.5, and the
+    # cross-entropy over the catalog (loss_type "CE").
+    "recbole": {
+        "num_heads": 2,
+        "ffn_dim": 256,
+        "ffn_activation": "gelu",
+        "dropout": 0.5,
+        "training_loss": "softmax",
+    },
 }
 
 
@@ -49,6 +60,9 @@ class ModelConfig:
     hidden_dim: D.
     max_len: N, positions of the input sequence.
     num_blocks, num_heads: of the causal self-attention encoder.
+    ffn_dim: inner width of the encoder's point-wise FFN; None (default) means hidden_dim,
+      as in SASRec, and is stored resolved.
+    ffn_activation: of that FFN, "relu" (SASRec) or "gelu" (RecBole).
     dropout: after the embedding sum, in attention and in the FFNs.
     num_interests: L, size of the interest pool.
     top_k: K, interests kept per position.
@@ -74,6 +88,8 @@ class ModelConfig:
     max_len: int = 150
     num_blocks: int = 2
     num_heads: int = 1
+    ffn_dim: int | None = None
+    ffn_activation: str = "relu"
     dropout: float = 0.2
     num_interests: int = 10
     top_k: int = 3
@@ -88,9 +104,19 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.aggregation_layer_norm is None:  # stored resolved: to_dict says what ran
             object.__setattr__(self, "aggregation_layer_norm", self.aggregation_residual)
+        if self.ffn_dim is None:
+            object.__setattr__(self, "ffn_dim", self.hidden_dim)
         if self.variant not in VARIANTS:
             raise ModelConfigError(f"unknown variant {self.variant!r}; expected one of {VARIANTS}")
-        for name in ("hidden_dim", "max_len", "num_blocks", "num_heads", "num_interests", "top_k"):
+        for name in (
+            "hidden_dim",
+            "max_len",
+            "num_blocks",
+            "num_heads",
+            "ffn_dim",
+            "num_interests",
+            "top_k",
+        ):
             if getattr(self, name) < 1:
                 raise ModelConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden_dim % self.num_heads:
@@ -100,6 +126,10 @@ class ModelConfig:
         if self.variant == "sair" and self.top_k > self.num_interests:
             raise ModelConfigError(
                 f"top_k K={self.top_k} exceeds the interest pool L={self.num_interests}"
+            )
+        if self.ffn_activation not in FFN_ACTIVATIONS:
+            raise ModelConfigError(
+                f"unknown ffn_activation {self.ffn_activation!r}; expected one of {FFN_ACTIVATIONS}"
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ModelConfigError(f"dropout must be in [0, 1), got {self.dropout}")

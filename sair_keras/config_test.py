@@ -28,6 +28,18 @@ def test_recipes():
     assert ModelConfig.recipe("balance").balance_weight == 0.01
     assert ModelConfig().balance_weight == 0.0  # not in the paper: off by default
     assert ModelConfig.recipe("interaction_residual").interaction_residual is True
+    recbole = ModelConfig.recipe("recbole", variant="sasrec")
+    assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
+    assert (recbole.dropout, recbole.training_loss) == (0.5, "softmax")
+
+
+def test_the_ffn_width_defaults_to_the_hidden_size_and_is_stored_resolved():
+    assert ModelConfig().ffn_dim == 64 and ModelConfig().ffn_activation == "relu"
+    assert ModelConfig(hidden_dim=32).to_dict()["ffn_dim"] == 32
+    # A config stored before the setting existed reads as what it ran (SASRec's FFN).
+    old = ModelConfig(hidden_dim=32).to_dict()
+    del old["ffn_dim"], old["ffn_activation"]
+    assert ModelConfig.from_dict(old) == ModelConfig(hidden_dim=32, ffn_dim=32)
 
 
 def test_the_head_layer_norm_follows_the_residual_unless_set():
@@ -48,6 +60,8 @@ def test_the_head_layer_norm_follows_the_residual_unless_set():
         ({"hidden_dim": 63, "num_heads": 2}, "hidden_dim (63) must be divisible by num_heads (2)"),
         ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
         ({"training_loss": "bpr"}, "unknown training_loss 'bpr'"),
+        ({"ffn_dim": 0}, "ffn_dim must be >= 1, got 0"),
+        ({"ffn_activation": "swish"}, "unknown ffn_activation 'swish'"),
         ({"balance_weight": -0.1}, "balance_weight must be >= 0, got -0.1"),
         ({"variant": "sasrec", "balance_weight": 0.01}, "not to variant 'sasrec'"),
         ({"variant": "sair_full", "interaction_residual": True}, "not to variant 'sair_full'"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
+from sair_keras.config import FFN_ACTIVATIONS
+
 
 def causal_padding_mask(mask: tf.Tensor) -> tf.Tensor:
     """`[B, N]` bool padding mask → `[B, N, N]` attention mask: query t sees keys s ≤ t
@@ -20,17 +22,28 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
     """One Transformer block, post-LayerNorm (SAIR_SPEC §2):
 
     `H = LN(X + Dropout(MHA(X, X, X; causal & padding mask)))`,
-    `F = LN(H + Dropout(W_2 · Dropout(ReLU(W_1 H))))`, zeroed at padded positions.
+    `F = LN(H + Dropout(W_2 · Dropout(act(W_1 H))))`, zeroed at padded positions;
+    `W_1 ∈ R^{D×ffn_dim}`, `W_2 ∈ R^{ffn_dim×D}`, act ReLU (SASRec) or GELU (RecBole).
 
     Args:
       hidden_dim: D. num_heads: attention heads (D divisible by it). dropout: rate.
+      ffn_dim: inner width of the point-wise FFN; None means D (SASRec; RecBole uses 4D).
+      ffn_activation: "relu" or "gelu" (exact, erf-based).
     Call args:
       x `[B, N, D]`, mask bool `[B, N]` (True = real item).
     Returns:
       `[B, N, D]`.
     """
 
-    def __init__(self, hidden_dim: int, num_heads: int = 1, dropout: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_heads: int = 1,
+        dropout: float = 0.0,
+        ffn_dim: int | None = None,
+        ffn_activation: str = "relu",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if hidden_dim < 1 or num_heads < 1 or hidden_dim % num_heads:
             raise ValueError(
@@ -39,9 +52,18 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
             )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"CausalSelfAttentionBlock: dropout in [0, 1), received {dropout}")
+        if ffn_dim is not None and ffn_dim < 1:
+            raise ValueError(f"CausalSelfAttentionBlock: ffn_dim must be >= 1, received {ffn_dim}")
+        if ffn_activation not in FFN_ACTIVATIONS:
+            raise ValueError(
+                f"CausalSelfAttentionBlock: ffn_activation must be one of {FFN_ACTIVATIONS}, "
+                f"received {ffn_activation!r}"
+            )
         self.hidden_dim = hidden_dim
         self.num_heads = num_heads
         self.dropout = dropout
+        self.ffn_dim = ffn_dim or hidden_dim
+        self.ffn_activation = ffn_activation
 
     def build(self, input_shape):
         d = self.hidden_dim
@@ -51,7 +73,7 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
         self.attention._build_from_signature(input_shape, input_shape)
         self.norm_1 = keras.layers.LayerNormalization(epsilon=1e-8)
         self.norm_2 = keras.layers.LayerNormalization(epsilon=1e-8)
-        self.ffn_1 = keras.layers.Dense(d, activation="relu")
+        self.ffn_1 = keras.layers.Dense(self.ffn_dim, activation=self.ffn_activation)
         self.ffn_2 = keras.layers.Dense(d)
         self.dropout_1 = keras.layers.Dropout(self.dropout)
         self.dropout_2 = keras.layers.Dropout(self.dropout)
@@ -60,7 +82,7 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
             (self.norm_1, input_shape),
             (self.norm_2, input_shape),
             (self.ffn_1, input_shape),
-            (self.ffn_2, input_shape),
+            (self.ffn_2, tf.TensorShape(input_shape)[:-1].concatenate([self.ffn_dim])),
         ):
             layer.build(shape)
         super().build(input_shape)
@@ -74,7 +96,13 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(hidden_dim=self.hidden_dim, num_heads=self.num_heads, dropout=self.dropout)
+        config.update(
+            hidden_dim=self.hidden_dim,
+            num_heads=self.num_heads,
+            dropout=self.dropout,
+            ffn_dim=self.ffn_dim,
+            ffn_activation=self.ffn_activation,
+        )
         return config
 
 
@@ -82,6 +110,7 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
 class SequenceEncoder(keras.layers.Layer):
     """A stack of `num_blocks` CausalSelfAttentionBlocks: `F = Block_n(… Block_1(E))`.
 
+    Args: as CausalSelfAttentionBlock's, and num_blocks >= 1.
     Call args: x `[B, N, D]`, mask bool `[B, N]`. Returns `F` `[B, N, D]`.
     """
 
@@ -91,6 +120,8 @@ class SequenceEncoder(keras.layers.Layer):
         num_blocks: int = 2,
         num_heads: int = 1,
         dropout: float = 0.0,
+        ffn_dim: int | None = None,
+        ffn_activation: str = "relu",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -100,11 +131,18 @@ class SequenceEncoder(keras.layers.Layer):
         self.num_blocks = num_blocks
         self.num_heads = num_heads
         self.dropout = dropout
+        self.ffn_dim = ffn_dim or hidden_dim
+        self.ffn_activation = ffn_activation
 
     def build(self, input_shape):
         self.blocks = [
             CausalSelfAttentionBlock(
-                self.hidden_dim, self.num_heads, self.dropout, name=f"block_{i}"
+                self.hidden_dim,
+                self.num_heads,
+                self.dropout,
+                self.ffn_dim,
+                self.ffn_activation,
+                name=f"block_{i}",
             )
             for i in range(self.num_blocks)
         ]
@@ -124,5 +162,7 @@ class SequenceEncoder(keras.layers.Layer):
             num_blocks=self.num_blocks,
             num_heads=self.num_heads,
             dropout=self.dropout,
+            ffn_dim=self.ffn_dim,
+            ffn_activation=self.ffn_activation,
         )
         return config

@@ -1,5 +1,7 @@
 """Shapes, masking, causality and config round-trips of every SAIR layer."""
 
+import math
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -74,6 +76,29 @@ def test_encoder_stack():
     enc = SequenceEncoder(D, num_blocks=3)
     assert enc(_x(), MASK).shape == (B, N, D)
     assert len(enc.blocks) == 3
+
+
+def test_encoder_ffn_width_and_activation_match_numpy():
+    """F = LN(H + W_2 · gelu(W_1 H)) with W_1 [D, 4D]; the attention half is the layer's own."""
+    block = CausalSelfAttentionBlock(D, num_heads=2, ffn_dim=4 * D, ffn_activation="gelu")
+    x = _x()
+    out = block(x, MASK).numpy()
+    assert block.ffn_1.kernel.shape == (D, 4 * D) and block.ffn_2.kernel.shape == (4 * D, D)
+    attn = block.attention(x, x, attention_mask=causal_padding_mask(MASK))
+    h = block.norm_1(x + attn).numpy()
+    pre = h @ block.ffn_1.kernel.numpy() + block.ffn_1.bias.numpy()
+    gelu = 0.5 * pre * (1.0 + np.vectorize(math.erf)(pre / math.sqrt(2.0)))
+    ffn = gelu @ block.ffn_2.kernel.numpy() + block.ffn_2.bias.numpy()
+    expected = block.norm_2(tf.constant(h + ffn, tf.float32)).numpy()
+    np.testing.assert_allclose(out[1], expected[1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out[0, 2:], expected[0, 2:], rtol=1e-4, atol=1e-5)
+    stack = SequenceEncoder(D, num_blocks=2, ffn_dim=3 * D, ffn_activation="gelu")
+    stack(x, MASK)
+    assert {(b.ffn_dim, b.ffn_activation) for b in stack.blocks} == {(3 * D, "gelu")}
+    with pytest.raises(ValueError, match="received 'tanh'"):
+        CausalSelfAttentionBlock(D, ffn_activation="tanh")
+    with pytest.raises(ValueError, match="ffn_dim must be >= 1, received 0"):
+        CausalSelfAttentionBlock(D, ffn_dim=0)
 
 
 def test_interest_relevance_is_f_times_pool_transposed():
@@ -157,7 +182,9 @@ def test_interest_aggregation_weights_slots_by_softmax():
     [
         SequenceEmbedding(6, 4, N, D, dropout=0.1, max_item_categories=2),
         CausalSelfAttentionBlock(D, 2, 0.1),
+        CausalSelfAttentionBlock(D, 2, 0.1, ffn_dim=4 * D, ffn_activation="gelu"),
         SequenceEncoder(D, 2, 2, 0.1),
+        SequenceEncoder(D, 2, 2, 0.1, ffn_dim=4 * D, ffn_activation="gelu"),
         InterestRelevance(L, D, DeCovRegularizer(0.3)),
         InterestInteraction(L),
         InterestInteraction(L, residual=True),

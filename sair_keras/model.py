@@ -101,7 +101,13 @@ class SAIRModel(keras.Model):
             name="embedding",
         )
         self.encoder = SequenceEncoder(
-            c.hidden_dim, c.num_blocks, c.num_heads, c.dropout, name="encoder"
+            c.hidden_dim,
+            c.num_blocks,
+            c.num_heads,
+            c.dropout,
+            c.ffn_dim,
+            c.ffn_activation,
+            name="encoder",
         )
         self.relevance = self.interaction = self.top_k = self.aggregation = None
         self.balance = None

@@ -200,7 +200,12 @@ def test_model_rebuilds_from_config():
 
 @pytest.mark.parametrize(
     "variant, extra",
-    [("sair", {}), ("sasrec", {}), ("sair", {"balance_weight": 0.1, "interaction_residual": True})],
+    [
+        ("sair", {}),
+        ("sasrec", {}),
+        ("sair", {"balance_weight": 0.1, "interaction_residual": True}),
+        ("sasrec", {"ffn_dim": 24, "ffn_activation": "gelu"}),
+    ],
 )
 def test_saved_model_gives_identical_scores_in_a_fresh_process(tmp_path, variant, extra):
     model = _with_live_head(_model(variant, **extra))
