@@ -26,7 +26,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from sair_keras.config import TRAINING_LOSSES, VARIANTS  # noqa: E402  (no TensorFlow)
+from sair_keras.config import RECIPES, TRAINING_LOSSES, VARIANTS  # noqa: E402  (no TensorFlow)
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -261,7 +261,8 @@ RUN_FLAGS = {  # flag dest → (section, field)
 
 
 def build_run_config(args: argparse.Namespace, beam_args: list[str]):
-    """Defaults (+ the demo's when the data is synthetic) ← --config YAML ← flags."""
+    """Defaults (+ the demo's when the data is synthetic) ← the model recipe (--recipe, or
+    `recipe:` in the file) ← --config YAML ← flags."""
     from components.sequence_gen.config import ConfigError, DataConfig
     from pipeline.config import EvaluationConfig, KubeflowConfig, PipelineConfig
     from sair_keras.config import ModelConfig, TrainConfig
@@ -282,6 +283,7 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
             "source",
             "metadata_sqlite",
             "batch_recommend_size",
+            "recipe",
         }
     )
     if unknown:
@@ -289,6 +291,12 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
     if args.dataset == "synthetic" and "source" not in file_cfg:
         for section, values in DEMO.items():
             layered[section].update(values)
+    file_recipe = file_cfg.pop("recipe", None)
+    recipe = args.recipe or file_recipe
+    if recipe is not None:
+        if recipe not in RECIPES:
+            raise ConfigError(f"unknown recipe {recipe!r}; expected one of {sorted(RECIPES)}")
+        layered["model"].update(RECIPES[recipe])
     for key, value in file_cfg.items():
         if isinstance(layered.get(key), dict):
             if not isinstance(value, dict):
@@ -482,6 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g = p.add_argument_group("model (sair_keras.config.ModelConfig)")
     g.add_argument("--variant", choices=VARIANTS)
+    g.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        help="a named set of model settings (sair_keras.config.RECIPES; docs/BENCHMARKS.md "
+        "says what each did), under the config file and the other flags",
+    )
     for flag, typ in (
         ("--hidden-dim", int),
         ("--num-blocks", int),

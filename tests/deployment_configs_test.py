@@ -102,3 +102,20 @@ def test_model_flags_override_the_config_file():
     config = pipeline_runner.build_run_config(args, [])
     assert config.model.training_loss == "softmax"
     assert (config.model.num_interests, config.model.top_k) == (10, 3)  # from the file
+
+
+def test_a_recipe_sits_under_the_config_file_and_the_flags(tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("recipe: recbole\nmodel: {num_heads: 4}\n")
+    parse = pipeline_runner.build_parser().parse_args
+    config = pipeline_runner.build_run_config(parse(["run", "--config", str(cfg)]), [])
+    model = config.model
+    assert (model.ffn_dim, model.ffn_activation, model.dropout) == (256, "gelu", 0.5)
+    assert (model.training_loss, model.num_heads) == ("softmax", 4)  # the file wins
+    args = parse(["run", "--config", str(cfg), "--recipe", "paper", "--dropout", "0.3"])
+    model = pipeline_runner.build_run_config(args, []).model
+    assert model.aggregation_residual is False  # the flag's recipe replaces the file's
+    assert (model.ffn_dim, model.dropout, model.num_heads) == (64, 0.3, 4)
+    cfg.write_text("recipe: best\n")
+    with pytest.raises(ValueError, match="unknown recipe 'best'"):
+        pipeline_runner.build_run_config(parse(["run", "--config", str(cfg)]), [])
