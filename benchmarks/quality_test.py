@@ -64,6 +64,7 @@ def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     assert quality.model_config_for("ml-1m", "sasrec", "recbole", None).dropout == 0.5
     assert quality.model_config_for("ml-1m", "sasrec", "default", None).dropout == 0.2
     assert quality.model_config_for("ml-1m", "sasrec", "recbole", 0.3).dropout == 0.3
+    assert quality.model_config_for("ml-100k", "sair", "dropout_0.5", None).dropout == 0.5
     given = argparse.Namespace(max_epochs=200, patience=20, dropout=0.3)
     assert not quality._same_protocol(recbole, given)
 

@@ -27,7 +27,7 @@ for recipe in softmax recbole; do
   "$python" benchmarks/quality.py --dataset ml-1m --variants sair sasrec --seeds 0 \
     --recipe "$recipe" --resume --export-dir "$export_dir"
 done
-for recipe in paper no_decov top_1 pool_20_top_8 balance interaction_residual; do
+for recipe in paper no_decov dropout_0.5 top_1 pool_20_top_8 balance interaction_residual; do
   "$python" benchmarks/quality.py --dataset ml-1m --variants sair --seeds 0 \
     --recipe "$recipe" --resume --export-dir "$export_dir"
 done

@@ -28,6 +28,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "softmax": {"training_loss": "softmax"},
     # Ablation of the DeCov regularizer (λ = 0).
     "no_decov": {"decov_weight": 0.0},
+    # Ablation of the dropout alone: RecBole's SASRec default (the `recbole` recipe changes
+    # four other things with it).
+    "dropout_0.5": {"dropout": 0.5},
     # Ablations of L and K: one interest per position; the paper's ML-20M pool (L=20, K=8).
     "top_1": {"top_k": 1},
     "pool_20_top_8": {"num_interests": 20, "top_k": 8},

@@ -23,6 +23,7 @@ def test_recipes():
     assert ModelConfig().training_loss == "bce"  # eq. 12
     assert ModelConfig.recipe("softmax").training_loss == "softmax"
     assert ModelConfig.recipe("no_decov").decov_weight == 0.0
+    assert ModelConfig.recipe("dropout_0.5").dropout == 0.5
     pool = ModelConfig.recipe("pool_20_top_8")
     assert (pool.num_interests, pool.top_k) == (20, 8)
     assert ModelConfig.recipe("balance").balance_weight == 0.01
