@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The paper's (L, K) for ML-1M; ML-100K has no value in the paper and uses the same.
 INTERESTS = {"ml-1m": (10, 3), "ml-100k": (10, 3)}
 PAPER_DROPOUT = 0.2  # the dropout of SASRec on ML-1M, which the paper does not state
+PAPER_BATCH = 256  # histories per step here; 256 prefixes per step in the paper's RecBole
 
 
 def ingest(dataset: str, shared_data: Path, out: Path):
@@ -118,10 +119,14 @@ class Progress:
         return _Progress()
 
 
-def export_name(dataset: str, variant: str, seed: int, recipe: str) -> str:
-    """`ml-1m-sair-seed0`; a recipe other than the default is named: `ml-1m-sair-paper-seed0`."""
+def export_name(
+    dataset: str, variant: str, seed: int, recipe: str, batch_size: int = PAPER_BATCH
+) -> str:
+    """`ml-1m-sair-seed0`; a recipe other than the default is named: `ml-1m-sair-paper-seed0`,
+    and a batch size other than the paper's too: `ml-1m-sair-batch16-seed0`."""
     named = "" if recipe == "default" else f"-{recipe}"
-    return f"{dataset}-{variant}{named}-seed{seed}"
+    batch = "" if batch_size == PAPER_BATCH else f"-batch{batch_size}"
+    return f"{dataset}-{variant}{named}{batch}-seed{seed}"
 
 
 def run_dropout(recipe: str, dropout: float | None) -> float:
@@ -155,7 +160,9 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
 
     tf.keras.utils.set_random_seed(seed)
     model_config = model_config_for(dataset, variant, args.recipe, args.dropout)
-    train_config = TrainConfig(epochs=args.max_epochs, patience=args.patience, seed=seed)
+    train_config = TrainConfig(
+        epochs=args.max_epochs, patience=args.patience, batch_size=args.batch_size, seed=seed
+    )
     catalog = Catalog.load(outputs.vocabulary_dir)
     model = build_model(catalog, model_config)
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
@@ -165,6 +172,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     checkpoint_dir = Path(args.checkpoint_dir) / (
         f"{dataset}-{variant}-{args.recipe}-seed{seed}"
         f"-e{args.max_epochs}-p{args.patience}-d{model_config.dropout}"
+        + ("" if args.batch_size == PAPER_BATCH else f"-b{args.batch_size}")
     )
     if not args.resume:  # a fresh benchmark starts its runs from scratch
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
@@ -183,7 +191,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         from sair_keras import export
 
         export_path = os.path.join(
-            args.export_dir, export_name(dataset, variant, seed, args.recipe)
+            args.export_dir, export_name(dataset, variant, seed, args.recipe, args.batch_size)
         )
         export.export_serving_model(model, catalog, export_path)
     best = int(np.argmax(h["val_ndcg_10"]))
@@ -223,9 +231,12 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
 
 
 def _same_protocol(run: dict, args) -> bool:
+    """Runs of one results file share epochs, patience and batch size (another batch size
+    goes to its own file); each run's dropout is its recipe's unless `--dropout` is given."""
     return (
         run["train_config"]["epochs"] == args.max_epochs
         and run["train_config"]["patience"] == args.patience
+        and run["train_config"].get("batch_size", PAPER_BATCH) == args.batch_size
         and run["model_config"]["dropout"]
         == run_dropout(run.get("recipe", "default"), args.dropout)
     )
@@ -268,6 +279,13 @@ def main() -> int:
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--max-epochs", type=int, default=200)
     p.add_argument("--patience", type=int, default=20)
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=PAPER_BATCH,
+        help="histories per optimizer step (default: the paper's 256); another value is "
+        "another protocol: give it its own --results file",
+    )
     p.add_argument(
         "--dropout",
         type=float,

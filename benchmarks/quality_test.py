@@ -15,12 +15,14 @@ import quality  # noqa: E402
 import results_page  # noqa: E402
 
 
-def _run(variant, seed, hr10, ndcg10, reached=None, epochs=200, patience=20, dropout=0.2):
+def _run(
+    variant, seed, hr10, ndcg10, reached=None, epochs=200, patience=20, dropout=0.2, batch=256
+):
     return {
         "variant": variant,
         "seed": seed,
         "recipe": "default",
-        "train_config": {"epochs": epochs, "patience": patience},
+        "train_config": {"epochs": epochs, "patience": patience, "batch_size": batch},
         "model_config": {"dropout": dropout},
         "best_epoch": 10 + seed,
         "train_wall_s": 100.0 * (seed + 1),
@@ -44,17 +46,24 @@ def test_summary_means_stds_and_time_to_quality():
 
 
 def test_resume_keeps_only_runs_of_the_same_protocol():
-    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2)
+    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2, batch_size=256)
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, epochs=50), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, patience=10), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, dropout=0.5), args)
+    assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, batch=16), args)
+    small = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2, batch_size=16)
+    assert quality._same_protocol(_run("sair", 0, 0.8, 0.6, batch=16), small)
+    assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6), small)
+    old = _run("sair", 0, 0.8, 0.6)
+    del old["train_config"]["batch_size"]  # a run stored before the flag: the paper's 256
+    assert quality._same_protocol(old, args)
 
 
 def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     """`--dropout` unset: each run is held to its recipe's dropout (recbole 0.5, else 0.2),
     so processes of different recipes sharing a results file keep each other's runs."""
-    unset = argparse.Namespace(max_epochs=200, patience=20, dropout=None)
+    unset = argparse.Namespace(max_epochs=200, patience=20, dropout=None, batch_size=256)
     recbole = {**_run("sasrec", 0, 0.8, 0.6, dropout=0.5), "recipe": "recbole"}
     assert quality._same_protocol(recbole, unset)
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), unset)
@@ -65,7 +74,7 @@ def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     assert quality.model_config_for("ml-1m", "sasrec", "default", None).dropout == 0.2
     assert quality.model_config_for("ml-1m", "sasrec", "recbole", 0.3).dropout == 0.3
     assert quality.model_config_for("ml-100k", "sair", "dropout_0.5", None).dropout == 0.5
-    given = argparse.Namespace(max_epochs=200, patience=20, dropout=0.3)
+    given = argparse.Namespace(max_epochs=200, patience=20, dropout=0.3, batch_size=256)
     assert not quality._same_protocol(recbole, given)
 
 
@@ -94,7 +103,7 @@ def test_results_page_checks_the_targets_against_the_paper():
 
 
 def test_parallel_processes_keep_each_others_runs():
-    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2)
+    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2, batch_size=256)
     on_disk = [
         _run("sasrec", 0, 0.82, 0.60),  # written by the other process
         _run("sair", 0, 0.10, 0.10),  # an older copy of a run this process has
@@ -177,6 +186,8 @@ def test_exports_of_different_recipes_do_not_overwrite_each_other():
         for recipe in ("default", "paper", "softmax")
     }
     assert names == {"ml-1m-sair-seed0", "ml-1m-sair-paper-seed0", "ml-1m-sair-softmax-seed0"}
+    assert quality.export_name("ml-1m", "sair", 0, "default", 16) == "ml-1m-sair-batch16-seed0"
+    assert quality.export_name("ml-1m", "sair", 0, "paper", 256) == "ml-1m-sair-paper-seed0"
 
 
 def test_a_recipe_that_sets_l_or_k_wins_over_the_datasets():
