@@ -102,6 +102,23 @@ def test_results_page_checks_the_targets_against_the_paper():
     assert "| sair | ours (1 run) | 0.8400 |" in results_page._table(one, ("hr_10",), {}, ["x"])
 
 
+def test_results_page_marks_a_file_of_another_batch_size_as_another_protocol():
+    data = {"users": 1, "items": 2, "actions": 3}
+    small = [_run("sair", 0, 0.84, 0.62, batch=16), _run("sasrec", 0, 0.82, 0.60, batch=16)]
+    page = results_page.page(
+        {
+            "ml-1m": {"data": data, "runs": [_run("sair", 0, 0.80, 0.60)]},
+            "ml-1m-batch16": {"data": data, "runs": small},
+        }
+    )
+    paper_section, small_section = page.split("## ml-1m-batch16")
+    assert "Not the paper's protocol" not in paper_section
+    assert "**Not the paper's protocol: 16 histories per optimizer step**" in small_section
+    assert "| sair | ours (1 run) | – | 0.8400 |" in small_section
+    assert "| sair | paper |" not in small_section  # the paper's rows belong to its protocol
+    assert "Targets" not in small_section
+
+
 def test_parallel_processes_keep_each_others_runs():
     args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2, batch_size=256)
     on_disk = [

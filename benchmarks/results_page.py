@@ -2,7 +2,9 @@
 
   python benchmarks/results_page.py
 
-Reads `benchmarks/results/{ml-1m,ml-100k}.json` (whichever exist; written by quality.py).
+Reads `benchmarks/results/{ml-1m,ml-100k}.json` (whichever exist; written by quality.py),
+then any `<dataset>-batch<N>.json` (the same protocol at another batch size, written by
+`quality.py --batch-size N --results ...`).
 Every number on the page comes from those files or from SAIR_SPEC §8 (the paper).
 """
 
@@ -28,6 +30,7 @@ PAPER = {
     }
 }
 TARGETS = {"ml-1m": {"hr_10": 0.8334, "ndcg_10": 0.6088}}
+PAPER_BATCH = 256
 
 
 def _cell(stats: dict | None, runs: int = 2) -> str:
@@ -197,6 +200,16 @@ def _summaries(result: dict) -> tuple[dict, dict]:
     )
 
 
+def _batch_size(result: dict) -> int:
+    """The batch size of a results file's runs (quality.py keeps one per file)."""
+    sizes = {
+        r["train_config"].get("batch_size", PAPER_BATCH)
+        for r in result.get("runs", [])
+        if "train_config" in r
+    }
+    return sizes.pop() if len(sizes) == 1 else PAPER_BATCH
+
+
 def page(results: dict[str, dict]) -> str:
     out = [
         "# Results",
@@ -222,9 +235,16 @@ def page(results: dict[str, dict]) -> str:
         summary, recipes = _summaries(r)
         env = r.get("environment", {})
         out += ["", f"## {dataset}", ""]
+        batch = _batch_size(r)
+        origin = (
+            "All of it: `benchmarks/reproduce_paper.sh`"
+            if batch == PAPER_BATCH
+            else f"**Not the paper's protocol: {batch} histories per optimizer step** "
+            f"(the paper's batch is {PAPER_BATCH}), everything else the same"
+        )
         out.append(
             f"Data: {r['data']['users']:,} users, {r['data']['items']:,} items, "
-            f"{r['data']['actions']:,} actions. All of it: `benchmarks/reproduce_paper.sh`; "
+            f"{r['data']['actions']:,} actions. {origin}; "
             f"the file was last written by `{env.get('command', '?')}` ({env.get('date', '?')})."
         )
         out += ["", "### Sampled (100 negatives)", ""]
@@ -275,9 +295,11 @@ def main() -> int:
     args = p.parse_args()
     results = {}
     for dataset in ("ml-1m", "ml-100k"):
-        path = Path(args.results_dir) / f"{dataset}.json"
-        if path.exists():
-            results[dataset] = json.loads(path.read_text())
+        paths = [Path(args.results_dir) / f"{dataset}.json"]
+        paths += sorted(Path(args.results_dir).glob(f"{dataset}-batch*.json"))
+        for path in paths:
+            if path.exists():
+                results[path.stem] = json.loads(path.read_text())
     Path(args.output).write_text(page(results))
     print(f"wrote {args.output}")
     return 0
