@@ -23,6 +23,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import exported  # noqa: E402
 import quality  # noqa: E402
 
 
@@ -54,29 +55,12 @@ def main() -> int:
         json.loads(results_path.read_text())["runs"], args.variant, args.seed, args.recipe
     )
 
-    import tensorflow as tf
-
-    from sair_keras import data, diagnostics, train
-    from sair_keras.catalog import Catalog
-    from sair_keras.config import ModelConfig
-    from sair_keras.model import build_model
+    from sair_keras import data, diagnostics
 
     with tempfile.TemporaryDirectory() as tmp:
         outputs, _ = quality.ingest(args.dataset, Path(args.shared_data), Path(tmp))
-        model = build_model(
-            Catalog.load(outputs.vocabulary_dir), ModelConfig.from_dict(run["model_config"])
-        )
-        # The SavedModel's root is the serving module; its `model` is the Keras model.
-        variables = os.path.join(args.model, "variables", "variables")
-        tf.train.Checkpoint(model=model).read(variables).assert_existing_objects_matched()
         test_ds = data.eval_dataset(data.split_pattern(outputs.examples_dir, "test"), 512, 150)
-        got = train.evaluate(model, test_ds, full_catalog=False)
-        for name in ("hr_10", "ndcg_10"):
-            if abs(got[name] - run["test"][name]) > 1e-6:
-                raise SystemExit(
-                    f"{args.model} gives test {name} {got[name]}, the run recorded "
-                    f"{run['test'][name]}: not this run's model"
-                )
+        model = exported.load_run_model(outputs, run, args.model, test_ds)
         found = {
             "head_share": diagnostics.model_head_share(model, test_ds),
             "head_ablation": diagnostics.head_ablation(model, test_ds),

@@ -1,0 +1,64 @@
+"""The candidate-pool redraws: which negatives are drawn and how the target ranks among them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import candidate_pool  # noqa: E402
+
+UNRATED = candidate_pool.UNRATED
+
+
+def test_pool_indices_marks_items_the_model_has_no_index_for():
+    got = candidate_pool.pool_indices(["10", "11", "12"], {"10": 2, "12": 3})
+    np.testing.assert_array_equal(got, [2, UNRATED, 3])
+
+
+def test_unrated_negatives_rank_below_and_ties_count_against_the_target():
+    scores = np.array([0.0, 0.0, 0.5, 0.9, 0.5, 0.1])  # index 2 is the target
+    pool = np.array([2, 3, 4, 5, UNRATED, UNRATED, UNRATED])
+    rank, unrated = candidate_pool.sampled_rank(
+        scores, 2, np.array([2]), pool, 6, np.random.default_rng(0)
+    )
+    assert (rank, unrated) == (2, 3)  # 0.9 above, the tie 0.5 above, 0.1 and the unrated below
+
+
+def test_items_the_user_has_seen_are_never_drawn():
+    scores = np.zeros(40)
+    scores[2:10] = 5.0  # seen items would outrank the target
+    scores[20] = 1.0  # the target
+    pool = np.arange(2, 40)
+    seen = np.array([*range(2, 10), 20])
+    for seed in range(20):
+        rank, unrated = candidate_pool.sampled_rank(
+            scores, 20, seen, pool, 29, np.random.default_rng(seed)
+        )
+        assert (rank, unrated) == (0, 0)
+
+
+def test_draws_are_uniform_over_the_unseen_pool():
+    scores = np.zeros(12)
+    scores[11] = 1.0  # the target, seen
+    scores[2] = 2.0  # one item above it, drawn with probability 1/9 per negative... once
+    pool = np.array([*range(2, 12), UNRATED])
+    ranks = [
+        candidate_pool.sampled_rank(scores, 11, np.array([11]), pool, 1, np.random.default_rng(s))[
+            0
+        ]
+        for s in range(2000)
+    ]
+    # 10 unseen pool entries (9 rated, 1 unrated): item 2 is drawn with probability 1/10.
+    assert abs(np.mean(ranks) - 0.1) < 0.025
+
+
+def test_too_small_a_pool_is_refused_naming_the_count():
+    with pytest.raises(ValueError, match="only 1 unseen pool items for 2 negatives"):
+        candidate_pool.sampled_rank(
+            np.zeros(4), 2, np.array([2]), np.array([2, 3]), 2, np.random.default_rng(0)
+        )
