@@ -26,12 +26,18 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402  (no TensorFlow)
 from sair_keras.config import RECIPES, TRAINING_LOSSES, VARIANTS  # noqa: E402  (no TensorFlow)
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
 DATASETS = ("synthetic", "ml-100k", "ml-1m", "ml-20m", "csv")
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
+ITEM_CATALOG_HELP = (
+    "items the model knows and the evaluation draws negatives from: those some interaction "
+    "mentions (interactions), or every item of the item table too, unrated ones included "
+    "(item_table: RecBole's catalog)"
+)
 
 
 def _column(value: str) -> str | int:
@@ -72,6 +78,12 @@ def _add_data_config_args(p: argparse.ArgumentParser) -> None:
         type=float,
         default=d.max_rejected_fraction,
         help="fail when more of the rows read are rejected (default %(default)s)",
+    )
+    g.add_argument(
+        "--item-catalog",
+        choices=ITEM_CATALOGS,
+        default=d.item_catalog,
+        help=ITEM_CATALOG_HELP + " (default %(default)s)",
     )
 
 
@@ -212,6 +224,7 @@ def cmd_ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         num_eval_negatives=args.num_eval_negatives,
         seed=args.seed,
         max_rejected_fraction=args.max_rejected_fraction,
+        item_catalog=args.item_catalog,
     )
     options = PipelineOptions(list(beam_args) or list(DEFAULT_BEAM_ARGS))
     _log(f"ingesting {source.name} from {', '.join(source.paths)}")
@@ -246,6 +259,7 @@ RUN_FLAGS = {  # flag dest → (section, field)
     "seed": ("data", "seed"),
     "min_rating": ("data", "min_rating"),
     "max_rejected_fraction": ("data", "max_rejected_fraction"),
+    "item_catalog": ("data", "item_catalog"),
     "ndcg_floor": ("evaluation", "ndcg_10_floor"),
     "regression_tolerance": ("evaluation", "regression_tolerance"),
     "image": ("kubeflow", "image"),
@@ -534,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--max-rejected-fraction", float),
     ):
         g.add_argument(flag, type=typ)
+    g.add_argument("--item-catalog", choices=ITEM_CATALOGS, help=ITEM_CATALOG_HELP)
     g = p.add_argument_group("evaluation gate and serving")
     g.add_argument("--ndcg-floor", type=float, help="bless only when test ndcg_10 >= this")
     g.add_argument(

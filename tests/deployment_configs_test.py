@@ -102,6 +102,17 @@ def test_model_flags_override_the_config_file():
     config = pipeline_runner.build_run_config(args, [])
     assert config.model.training_loss == "softmax"
     assert (config.model.num_interests, config.model.top_k) == (10, 3)  # from the file
+    assert config.data.item_catalog == "interactions"
+
+
+def test_the_item_catalog_comes_from_the_file_or_the_flag(tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("data: {item_catalog: item_table}\n")
+    parse = pipeline_runner.build_parser().parse_args
+    config = pipeline_runner.build_run_config(parse(["run", "--config", str(cfg)]), [])
+    assert config.data.item_catalog == "item_table"
+    args = parse(["run", "--config", str(cfg), "--item-catalog", "interactions"])
+    assert pipeline_runner.build_run_config(args, []).data.item_catalog == "interactions"
 
 
 def test_a_recipe_sits_under_the_config_file_and_the_flags(tmp_path):

@@ -12,6 +12,7 @@ from sair_keras.config import dataclass_from_dict
 TEXT_FORMATS = ("csv", "tsv", "delimited")
 FORMATS = (*TEXT_FORMATS, "parquet")
 TIME_TYPES = ("numeric", "iso8601")
+ITEM_CATALOGS = ("interactions", "item_table")
 ID_TYPES = ("string", "int")
 
 
@@ -31,6 +32,12 @@ class DataConfig:
       min_eval_interactions: users with fewer interactions go to training only.
       seed: seeds the evaluation negatives (per user, independent of parallelism).
       max_rejected_fraction: the run fails when more of the rows read are rejected.
+      item_catalog: the items the model knows and the evaluation negatives are drawn from:
+        "interactions", the items some kept interaction mentions (the default), or
+        "item_table", those and every item of the source's item table that no kept
+        interaction mentions (count 0). The latter keeps a catalog's not-yet-seen items
+        servable and is how RecBole builds its candidates (the paper's ML-1M numbers: its
+        3,883 items are every movie of movies.dat, 177 of them unrated).
     """
 
     min_rating: float = 0.0
@@ -39,6 +46,7 @@ class DataConfig:
     min_eval_interactions: int = 3
     seed: int = 42
     max_rejected_fraction: float = 0.05
+    item_catalog: str = "interactions"
 
     def __post_init__(self) -> None:
         if self.max_len < 1:
@@ -53,6 +61,10 @@ class DataConfig:
         if not 0.0 <= self.max_rejected_fraction <= 1.0:
             raise ConfigError(
                 f"max_rejected_fraction must be in [0, 1], got {self.max_rejected_fraction}"
+            )
+        if self.item_catalog not in ITEM_CATALOGS:
+            raise ConfigError(
+                f"item_catalog must be one of {ITEM_CATALOGS}, got {self.item_catalog!r}"
             )
 
     def to_json(self) -> str:

@@ -82,6 +82,10 @@ def build_pipeline(
     chunk_rows: int = 100_000,
 ) -> None:
     """Adds the whole ingestion to `p`."""
+    if config.item_catalog == "item_table" and source.items is None:
+        raise sources.InputError(
+            'item_catalog "item_table" needs an item table: the source has none (set its items)'
+        )
     shards = sources.plan_shards(source)
     read = (
         p
@@ -110,7 +114,12 @@ def build_pipeline(
             lambda r: isinstance(r, sources.Rejection)
         )
     all_categories = item_categories | "MergeCategorySources" >> beam.Flatten()
-    vocab = histories.histories | "Vocabulary" >> transforms.BuildVocabulary(all_categories)
+    catalog_items = None
+    if config.item_catalog == "item_table":
+        catalog_items = item_categories[-1] | "CatalogItems" >> beam.Map(lambda r: r[0])
+    vocab = histories.histories | "Vocabulary" >> transforms.BuildVocabulary(
+        all_categories, catalog_items
+    )
 
     split = histories.histories | "Split" >> transforms.SplitLeaveOneOut(
         vocab, config.max_len, config.min_eval_interactions, config.num_eval_negatives

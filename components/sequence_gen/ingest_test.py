@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from components.sequence_gen import ingest, report, sources
-from components.sequence_gen.config import DataConfig, ItemTable, SourceConfig
+from components.sequence_gen.config import ConfigError, DataConfig, ItemTable, SourceConfig
 from components.sequence_gen.vocabulary import Vocabulary
 from sair_keras import features
 
@@ -250,3 +250,55 @@ def test_parquet_input(tmp_path):
         sources.MISSING_ID: 1,
     }
     assert result["first_rejected_rows"][0]["location"] == f"{path}:row 3"
+
+
+def _catalog_source(tmp_path):
+    # 13 is rated by user 2 only; 98 and 99 are in the item file and nobody rated them.
+    rows = [(1, 10, 1, 5), (1, 11, 2, 5), (1, 12, 3, 5), (2, 13, 1, 5), (2, 10, 2, 5)]
+    rows.append((2, 11, 3, 5))
+    items = tmp_path / "items.csv"
+    items.write_text(
+        "item_id,categories\n10,Drama\n11,Drama\n12,Comedy\n13,Drama\n98,War\n99,Western\n"
+    )
+    return SourceConfig(
+        paths=(_write_log(tmp_path / "log.csv", rows),),
+        rating_column="rating",
+        id_type="int",
+        items=ItemTable(path=str(items)),
+    )
+
+
+def test_item_table_catalog_adds_unrated_items_and_draws_negatives_from_them(tmp_path):
+    source = _catalog_source(tmp_path)
+    # Rated items only: each user has one unseen item, too few for 3 negatives.
+    result, _ = _run(tmp_path / "rated", source, DataConfig(num_eval_negatives=3))
+    assert result["examples"]["test"] == 0
+    assert result["users_train_only"] == {"too_few_unseen_items_for_negatives": 2}
+
+    config = DataConfig(num_eval_negatives=3, item_catalog="item_table")
+    result, outputs = _run(tmp_path / "table", source, config)
+    vocab = Vocabulary.read(outputs.vocabulary_dir)
+    assert vocab.items == ("10", "11", "12", "13", "98", "99")  # by count, the unrated last
+    assert vocab.item_counts == (2, 2, 1, 1, 0, 0)
+    assert set(vocab.categories) == {"Drama", "Comedy", "War", "Western"}
+    assert (result["items"], result["items_without_interactions"]) == (6, 2)
+    assert result["actions"] == 6
+    raw = dict(enumerate(vocab.items, start=features.FIRST_ITEM_INDEX))
+    for split in ("eval", "test"):
+        got = {
+            u: {raw[i] for i in ex["negatives"]}
+            for u, ex in _read_split(outputs.examples_dir, split).items()
+        }
+        # Every unseen item is a negative, the unrated ones included.
+        assert got == {"1": {"13", "98", "99"}, "2": {"12", "98", "99"}}
+
+
+def test_item_table_catalog_needs_an_item_table(tmp_path):
+    source = SourceConfig(paths=(_write_log(tmp_path / "log.csv", GOOD_ROWS),), id_type="int")
+    with pytest.raises(sources.InputError, match='item_catalog "item_table" needs an item table'):
+        _run(tmp_path, source, DataConfig(item_catalog="item_table"))
+
+
+def test_unknown_item_catalog_is_refused_naming_it():
+    with pytest.raises(ConfigError, match="item_catalog must be one of .* got 'all'"):
+        DataConfig(item_catalog="all")

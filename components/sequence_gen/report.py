@@ -65,6 +65,8 @@ def build_report(
         "examples": dict(split_counts),
         "users_train_only": dict(train_only),
         "items_without_category": vocab.items_without_category,
+        # Catalog items no kept interaction mentions (DataConfig.item_catalog "item_table").
+        "items_without_interactions": vocab.items_without_interactions,
         "max_len": max_len,
         "sequences_truncated": history_stats["longer_than_max_len"],
         "max_sequence_length": history_stats["max_length"],

@@ -211,13 +211,22 @@ def _union_categories(cats: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
 
 @beam.ptransform_fn
 def BuildVocabulary(  # noqa: N802
-    histories: beam.PCollection[UserHistory], item_categories: beam.PCollection
+    histories: beam.PCollection[UserHistory],
+    item_categories: beam.PCollection,
+    catalog_items: beam.PCollection[str] | None = None,
 ) -> beam.PCollection[Vocabulary]:
-    """UserHistory + (item, categories) → one Vocabulary (counts over kept interactions)."""
+    """UserHistory + (item, categories) → one Vocabulary (counts over kept interactions).
+
+    With `catalog_items` (raw item ids, e.g. every row of the item table), those that no
+    history mentions join the vocabulary with count 0."""
     counts = histories | "CountItems" >> beam.CombineGlobally(_ItemCountsFn())
     cats = item_categories | "UnionCategories" >> beam.CombinePerKey(_union_categories)
+    if catalog_items is None:
+        catalog_items = histories.pipeline | "NoCatalogItems" >> beam.Create([])
     return counts | "Build" >> beam.Map(
-        lambda c, cat_map: Vocabulary.build(c, cat_map), cat_map=beam.pvalue.AsDict(cats)
+        lambda c, cat_map, catalog: Vocabulary.build(c, cat_map, catalog),
+        cat_map=beam.pvalue.AsDict(cats),
+        catalog=beam.pvalue.AsList(catalog_items),
     )
 
 

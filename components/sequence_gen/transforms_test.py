@@ -113,6 +113,26 @@ def test_vocabulary_orders_by_count_and_keeps_every_category():
         assert_that(vocab, equal_to([expected]))
 
 
+def test_vocabulary_adds_catalog_items_without_interactions_last():
+    histories = [UserHistory("u", ["a", "b", "b"])]
+    cats = [("a", ("Drama",)), ("z", ("War",)), ("y", ("Drama",))]
+    with TestPipeline() as p:
+        vocab = (
+            p
+            | "H" >> beam.Create(histories)
+            | transforms.BuildVocabulary(
+                p | "C" >> beam.Create(cats), p | "Catalog" >> beam.Create(["z", "a", "y", "z"])
+            )
+        )
+        expected = Vocabulary(
+            items=("b", "a", "y", "z"),  # by count, then id; catalog-only items count 0
+            item_counts=(2, 1, 0, 0),
+            categories=("Drama", "War"),
+            item_categories=((features.UNK_INDEX,), (2,), (2,), (3,)),
+        )
+        assert_that(vocab, equal_to([expected]))
+
+
 @pytest.mark.parametrize(
     "items, max_len, expected",
     [

@@ -1,7 +1,9 @@
 """Item and category vocabularies: raw ids ↔ internal indices, and each item's categories.
 
 Index 0 is padding and 1 is `[UNK]` in both vocabularies; real entries start at 2. Items are
-ordered by interaction count (descending), ties by raw id, so the order is deterministic.
+ordered by interaction count (descending), ties by raw id, so the order is deterministic;
+items of the item table that no interaction mentions come last, with count 0, when the
+catalog includes them (DataConfig.item_catalog).
 An item keeps all its categories; an item without one maps to `[UNK]`.
 
 Files (one row per index, so line number == index):
@@ -14,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from components.sequence_gen import fileio
 from sair_keras import features
@@ -39,13 +41,23 @@ class Vocabulary:
         return {item: i + features.FIRST_ITEM_INDEX for i, item in enumerate(self.items)}
 
     @property
+    def items_without_interactions(self) -> int:
+        return sum(1 for count in self.item_counts if count == 0)
+
+    @property
     def items_without_category(self) -> int:
         return sum(1 for cats in self.item_categories if cats == (features.UNK_INDEX,))
 
     @classmethod
     def build(
-        cls, item_counts: Mapping[str, int], item_categories: Mapping[str, Sequence[str]]
+        cls,
+        item_counts: Mapping[str, int],
+        item_categories: Mapping[str, Sequence[str]],
+        catalog_items: Iterable[str] = (),
     ) -> Vocabulary:
+        """Items by count (descending), then raw id; `catalog_items` that no interaction
+        mentions join with count 0 (DataConfig.item_catalog "item_table")."""
+        item_counts = {**dict.fromkeys(catalog_items, 0), **item_counts}
         items = sorted(item_counts, key=lambda item: (-item_counts[item], item))
         used = sorted({c for item in items for c in item_categories.get(item, ())})
         cat_index = {c: j + features.FIRST_ITEM_INDEX for j, c in enumerate(used)}
