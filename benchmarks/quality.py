@@ -8,6 +8,11 @@ scores the **test** split: sampled HR/NDCG@5/10/20 (target among its 100 fixed n
 and full-catalog HR/NDCG@10/20. The popularity baseline ranks by item counts in the
 training split only. Writes `benchmarks/results/<dataset>.json`:
 `summary.<variant>.test.<metric>.{mean,std}`, every run under `runs`.
+
+Two settings make another protocol, whose runs go to a file of their own (by default
+`<dataset>-batch<N>.json`, `<dataset>-item_table.json`, or both suffixes) and never mix with
+the paper-protocol runs: `--batch-size N` other than 256, and `--item-catalog item_table`
+(the item file's unrated items in the catalog and among the negatives, as in RecBole).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from quality_summary import summarize  # noqa: E402
 
+from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
 from sair_keras.config import RECIPES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +47,10 @@ ROOT = Path(__file__).resolve().parent.parent
 INTERESTS = {"ml-1m": (10, 3), "ml-100k": (10, 3)}
 PAPER_DROPOUT = 0.2  # the dropout of SASRec on ML-1M, which the paper does not state
 PAPER_BATCH = 256  # histories per step here; 256 prefixes per step in the paper's RecBole
+DEFAULT_CATALOG = "interactions"  # DataConfig.item_catalog of our protocol
 
 
-def ingest(dataset: str, shared_data: Path, out: Path):
+def ingest(dataset: str, shared_data: Path, out: Path, item_catalog: str = DEFAULT_CATALOG):
     import apache_beam as beam
 
     from components.sequence_gen import ingest as ingest_lib
@@ -56,7 +63,7 @@ def ingest(dataset: str, shared_data: Path, out: Path):
     )
     report = ingest_lib.run_ingestion(
         movielens.source_config(dataset, shared_data / dataset),
-        DataConfig(),
+        DataConfig(item_catalog=item_catalog),
         outputs,
         lambda: beam.Pipeline(options=options),
     )
@@ -119,14 +126,30 @@ class Progress:
         return _Progress()
 
 
+def protocol_suffix(batch_size: int, item_catalog: str) -> str:
+    """'' for the paper's protocol; `-batch16`, `-item_table` or both for another."""
+    batch = "" if batch_size == PAPER_BATCH else f"-batch{batch_size}"
+    return batch + ("" if item_catalog == DEFAULT_CATALOG else f"-{item_catalog}")
+
+
 def export_name(
-    dataset: str, variant: str, seed: int, recipe: str, batch_size: int = PAPER_BATCH
+    dataset: str,
+    variant: str,
+    seed: int,
+    recipe: str,
+    batch_size: int = PAPER_BATCH,
+    item_catalog: str = DEFAULT_CATALOG,
 ) -> str:
     """`ml-1m-sair-seed0`; a recipe other than the default is named: `ml-1m-sair-paper-seed0`,
-    and a batch size other than the paper's too: `ml-1m-sair-batch16-seed0`."""
+    and another protocol too: `ml-1m-sair-batch16-seed0`, `ml-1m-sair-item_table-seed0`."""
     named = "" if recipe == "default" else f"-{recipe}"
-    batch = "" if batch_size == PAPER_BATCH else f"-batch{batch_size}"
-    return f"{dataset}-{variant}{named}{batch}-seed{seed}"
+    return f"{dataset}-{variant}{named}{protocol_suffix(batch_size, item_catalog)}-seed{seed}"
+
+
+def results_path_for(dataset: str, batch_size: int, item_catalog: str) -> Path:
+    """The default results file of a protocol: `ml-1m.json`, `ml-1m-item_table.json`, …"""
+    name = f"{dataset}{protocol_suffix(batch_size, item_catalog)}.json"
+    return ROOT / "benchmarks" / "results" / name
 
 
 def run_dropout(recipe: str, dropout: float | None) -> float:
@@ -173,6 +196,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         f"{dataset}-{variant}-{args.recipe}-seed{seed}"
         f"-e{args.max_epochs}-p{args.patience}-d{model_config.dropout}"
         + ("" if args.batch_size == PAPER_BATCH else f"-b{args.batch_size}")
+        + ("" if args.item_catalog == DEFAULT_CATALOG else f"-{args.item_catalog}")
     )
     if not args.resume:  # a fresh benchmark starts its runs from scratch
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
@@ -191,7 +215,8 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         from sair_keras import export
 
         export_path = os.path.join(
-            args.export_dir, export_name(dataset, variant, seed, args.recipe, args.batch_size)
+            args.export_dir,
+            export_name(dataset, variant, seed, args.recipe, args.batch_size, args.item_catalog),
         )
         export.export_serving_model(model, catalog, export_path)
     best = int(np.argmax(h["val_ndcg_10"]))
@@ -200,6 +225,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         "variant": variant,
         "seed": seed,
         "recipe": args.recipe,
+        "item_catalog": args.item_catalog,
         "model_config": model_config.to_dict(),
         "train_config": train_config.to_dict(),
         "epochs_run": len(h["loss"]),
@@ -231,12 +257,14 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
 
 
 def _same_protocol(run: dict, args) -> bool:
-    """Runs of one results file share epochs, patience and batch size (another batch size
-    goes to its own file); each run's dropout is its recipe's unless `--dropout` is given."""
+    """Runs of one results file share epochs, patience, batch size and item catalog (another
+    batch size or catalog goes to its own file); each run's dropout is its recipe's unless
+    `--dropout` is given. Runs stored before a setting was recorded had its default."""
     return (
         run["train_config"]["epochs"] == args.max_epochs
         and run["train_config"]["patience"] == args.patience
         and run["train_config"].get("batch_size", PAPER_BATCH) == args.batch_size
+        and run.get("item_catalog", DEFAULT_CATALOG) == args.item_catalog
         and run["model_config"]["dropout"]
         == run_dropout(run.get("recipe", "default"), args.dropout)
     )
@@ -284,7 +312,15 @@ def main() -> int:
         type=int,
         default=PAPER_BATCH,
         help="histories per optimizer step (default: the paper's 256); another value is "
-        "another protocol: give it its own --results file",
+        "another protocol, with its own default results file (<dataset>-batch<N>.json)",
+    )
+    p.add_argument(
+        "--item-catalog",
+        choices=ITEM_CATALOGS,
+        default=DEFAULT_CATALOG,
+        help="DataConfig.item_catalog; item_table (the item file's unrated items in the "
+        "catalog, as in RecBole) is another protocol, with its own default results file "
+        "(<dataset>-item_table.json)",
     )
     p.add_argument(
         "--dropout",
@@ -298,7 +334,11 @@ def main() -> int:
         help="named model recipe (sair_keras.config.RECIPES); 'paper' is eq. 10 literally",
     )
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
-    p.add_argument("--results", help="default benchmarks/results/<dataset>.json")
+    p.add_argument(
+        "--results",
+        help="default benchmarks/results/<dataset>.json, or the protocol's own file when "
+        "--batch-size or --item-catalog is not the default",
+    )
     p.add_argument("--export-dir", help="export each trained model here (SavedModel)")
     p.add_argument(
         "--checkpoint-dir",
@@ -324,7 +364,9 @@ def main() -> int:
 
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    results_path = Path(args.results or ROOT / "benchmarks" / "results" / f"{args.dataset}.json")
+    results_path = Path(
+        args.results or results_path_for(args.dataset, args.batch_size, args.item_catalog)
+    )
 
     def write(runs, report):
         with locked(results_path):
@@ -339,7 +381,11 @@ def main() -> int:
             "dataset": args.dataset,
             "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
             "(pessimistic ties); full: target among all items the user has not seen",
-            "data": {k: report[k] for k in ("users", "items", "actions", "categories")},
+            "item_catalog": args.item_catalog,
+            "data": {
+                k: report[k]
+                for k in ("users", "items", "actions", "categories", "items_without_interactions")
+            },
             "summary": summarize([r for r in runs if r.get("recipe", "default") == "default"]),
             "recipes": {
                 name: summarize([r for r in runs if r.get("recipe") == name])
@@ -358,7 +404,7 @@ def main() -> int:
         tmp.replace(results_path)
 
     with tempfile.TemporaryDirectory() as tmp:
-        outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp))
+        outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp), args.item_catalog)
         runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}]
         if args.resume and results_path.exists():
             kept = [r for r in json.loads(results_path.read_text())["runs"] if "train_config" in r]

@@ -46,24 +46,42 @@ def test_summary_means_stds_and_time_to_quality():
 
 
 def test_resume_keeps_only_runs_of_the_same_protocol():
-    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2, batch_size=256)
+    args = argparse.Namespace(
+        max_epochs=200, patience=20, dropout=0.2, batch_size=256, item_catalog="interactions"
+    )
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, epochs=50), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, patience=10), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, dropout=0.5), args)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6, batch=16), args)
-    small = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2, batch_size=16)
+    small = argparse.Namespace(
+        max_epochs=200, patience=20, dropout=0.2, batch_size=16, item_catalog="interactions"
+    )
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6, batch=16), small)
     assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6), small)
     old = _run("sair", 0, 0.8, 0.6)
     del old["train_config"]["batch_size"]  # a run stored before the flag: the paper's 256
-    assert quality._same_protocol(old, args)
+    assert quality._same_protocol(old, args)  # and no item_catalog: the interactions'
+    table_run = {**_run("sair", 0, 0.8, 0.6), "item_catalog": "item_table"}
+    assert not quality._same_protocol(table_run, args)
+    table = argparse.Namespace(**{**vars(args), "item_catalog": "item_table"})
+    assert quality._same_protocol(table_run, table)
+    assert not quality._same_protocol(_run("sair", 0, 0.8, 0.6), table)
+
+
+def test_another_protocol_defaults_to_its_own_results_file():
+    results = quality.ROOT / "benchmarks" / "results"
+    assert quality.results_path_for("ml-1m", 256, "interactions") == results / "ml-1m.json"
+    assert quality.results_path_for("ml-1m", 16, "interactions") == results / "ml-1m-batch16.json"
+    assert quality.results_path_for("ml-1m", 256, "item_table") == results / "ml-1m-item_table.json"
 
 
 def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     """`--dropout` unset: each run is held to its recipe's dropout (recbole 0.5, else 0.2),
     so processes of different recipes sharing a results file keep each other's runs."""
-    unset = argparse.Namespace(max_epochs=200, patience=20, dropout=None, batch_size=256)
+    unset = argparse.Namespace(
+        max_epochs=200, patience=20, dropout=None, batch_size=256, item_catalog="interactions"
+    )
     recbole = {**_run("sasrec", 0, 0.8, 0.6, dropout=0.5), "recipe": "recbole"}
     assert quality._same_protocol(recbole, unset)
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), unset)
@@ -74,7 +92,9 @@ def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     assert quality.model_config_for("ml-1m", "sasrec", "default", None).dropout == 0.2
     assert quality.model_config_for("ml-1m", "sasrec", "recbole", 0.3).dropout == 0.3
     assert quality.model_config_for("ml-100k", "sair", "dropout_0.5", None).dropout == 0.5
-    given = argparse.Namespace(max_epochs=200, patience=20, dropout=0.3, batch_size=256)
+    given = argparse.Namespace(
+        max_epochs=200, patience=20, dropout=0.3, batch_size=256, item_catalog="interactions"
+    )
     assert not quality._same_protocol(recbole, given)
 
 
@@ -119,8 +139,34 @@ def test_results_page_marks_a_file_of_another_batch_size_as_another_protocol():
     assert "Targets" not in small_section
 
 
+def test_results_page_gives_recbole_s_catalog_its_own_section_beside_the_paper():
+    runs = [{**_run("sair", 0, 0.84, 0.62), "item_catalog": "item_table"}]
+    data = {"users": 1, "items": 5, "actions": 3, "items_without_interactions": 2}
+    page = results_page.page(
+        {
+            "ml-1m": {
+                "data": {"users": 1, "items": 3, "actions": 3},
+                "runs": [_run("sair", 0, 0.8, 0.6)],
+            },
+            "ml-1m-item_table": {
+                "dataset": "ml-1m",
+                "item_catalog": "item_table",
+                "data": data,
+                "runs": runs,
+            },
+        }
+    )
+    ours, table = page.split("## ml-1m-item_table")
+    assert "RecBole's item catalog" not in ours
+    assert "**RecBole's item catalog**: the item file's 2 items" in table
+    assert "| sair | paper | 0.7540 | 0.8334 |" in table  # the paper ran with that catalog
+    assert "Targets" not in table
+
+
 def test_parallel_processes_keep_each_others_runs():
-    args = argparse.Namespace(max_epochs=200, patience=20, dropout=0.2, batch_size=256)
+    args = argparse.Namespace(
+        max_epochs=200, patience=20, dropout=0.2, batch_size=256, item_catalog="interactions"
+    )
     on_disk = [
         _run("sasrec", 0, 0.82, 0.60),  # written by the other process
         _run("sair", 0, 0.10, 0.10),  # an older copy of a run this process has
@@ -205,6 +251,10 @@ def test_exports_of_different_recipes_do_not_overwrite_each_other():
     assert names == {"ml-1m-sair-seed0", "ml-1m-sair-paper-seed0", "ml-1m-sair-softmax-seed0"}
     assert quality.export_name("ml-1m", "sair", 0, "default", 16) == "ml-1m-sair-batch16-seed0"
     assert quality.export_name("ml-1m", "sair", 0, "paper", 256) == "ml-1m-sair-paper-seed0"
+    assert (
+        quality.export_name("ml-1m", "sair", 0, "default", 256, "item_table")
+        == "ml-1m-sair-item_table-seed0"
+    )
 
 
 def test_a_recipe_that_sets_l_or_k_wins_over_the_datasets():

@@ -3,8 +3,9 @@
   python benchmarks/results_page.py
 
 Reads `benchmarks/results/{ml-1m,ml-100k}.json` (whichever exist; written by quality.py),
-then any `<dataset>-batch<N>.json` (the same protocol at another batch size, written by
-`quality.py --batch-size N --results ...`).
+then any `<dataset>-<protocol>.json`: another batch size (`-batch<N>`, `quality.py
+--batch-size N`) or RecBole's item catalog (`-item_table`, `quality.py --item-catalog
+item_table`).
 Every number on the page comes from those files or from SAIR_SPEC §8 (the paper).
 """
 
@@ -210,6 +211,29 @@ def _batch_size(result: dict) -> int:
     return sizes.pop() if len(sizes) == 1 else PAPER_BATCH
 
 
+def _item_catalog(result: dict) -> str:
+    return result.get("item_catalog", "interactions")
+
+
+def _origin(result: dict) -> str:
+    """Which protocol a results file holds, for its section's first line."""
+    batch = _batch_size(result)
+    if batch != PAPER_BATCH:
+        return (
+            f"**Not the paper's protocol: {batch} histories per optimizer step** "
+            f"(the paper's batch is {PAPER_BATCH}), everything else the same"
+        )
+    if _item_catalog(result) == "item_table":
+        unrated = result["data"].get("items_without_interactions", "?")
+        return (
+            f"**RecBole's item catalog**: the item file's {unrated} items that nobody "
+            "interacted with are in the catalog and among the sampled negatives, as in the "
+            "paper's RecBole runs (`quality.py --item-catalog item_table`); everything else "
+            "as in the paper's protocol"
+        )
+    return "All of it: `benchmarks/reproduce_paper.sh`"
+
+
 def page(results: dict[str, dict]) -> str:
     out = [
         "# Results",
@@ -235,20 +259,15 @@ def page(results: dict[str, dict]) -> str:
         summary, recipes = _summaries(r)
         env = r.get("environment", {})
         out += ["", f"## {dataset}", ""]
-        batch = _batch_size(r)
-        origin = (
-            "All of it: `benchmarks/reproduce_paper.sh`"
-            if batch == PAPER_BATCH
-            else f"**Not the paper's protocol: {batch} histories per optimizer step** "
-            f"(the paper's batch is {PAPER_BATCH}), everything else the same"
-        )
+        origin = _origin(r)
         out.append(
             f"Data: {r['data']['users']:,} users, {r['data']['items']:,} items, "
             f"{r['data']['actions']:,} actions. {origin}; "
             f"the file was last written by `{env.get('command', '?')}` ({env.get('date', '?')})."
         )
         out += ["", "### Sampled (100 negatives)", ""]
-        out += _table(summary, SAMPLED, PAPER.get(dataset, {}), list(SAMPLED))
+        paper = PAPER.get(r.get("dataset", dataset), {}) if _batch_size(r) == PAPER_BATCH else {}
+        out += _table(summary, SAMPLED, paper, list(SAMPLED))
         out += _targets(dataset, summary)
         out += ["", "### Full catalog", ""]
         out += _table(summary, FULL, {}, list(FULL))
@@ -296,7 +315,7 @@ def main() -> int:
     results = {}
     for dataset in ("ml-1m", "ml-100k"):
         paths = [Path(args.results_dir) / f"{dataset}.json"]
-        paths += sorted(Path(args.results_dir).glob(f"{dataset}-batch*.json"))
+        paths += sorted(Path(args.results_dir).glob(f"{dataset}-*.json"))
         for path in paths:
             if path.exists():
                 results[path.stem] = json.loads(path.read_text())

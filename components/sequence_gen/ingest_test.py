@@ -282,6 +282,8 @@ def test_item_table_catalog_adds_unrated_items_and_draws_negatives_from_them(tmp
     assert vocab.item_counts == (2, 2, 1, 1, 0, 0)
     assert set(vocab.categories) == {"Drama", "Comedy", "War", "Western"}
     assert (result["items"], result["items_without_interactions"]) == (6, 2)
+    table = report.format_table(result).splitlines()
+    assert [r.split()[-1] for r in table if r.startswith("items without interactions")] == ["2"]
     assert result["actions"] == 6
     raw = dict(enumerate(vocab.items, start=features.FIRST_ITEM_INDEX))
     for split in ("eval", "test"):

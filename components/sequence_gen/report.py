@@ -130,6 +130,8 @@ def format_table(report: Mapping[str, Any]) -> str:
     for reason, n in report["users_train_only"].items():
         rows.append((f"train-only users: {reason}", f"{n:,}"))
     rows.append(("items without category", f"{report['items_without_category']:,}"))
+    if report.get("items_without_interactions"):  # item_catalog "item_table"
+        rows.append(("items without interactions", f"{report['items_without_interactions']:,}"))
     rows.append((f"sequences > max_len {report['max_len']}", f"{report['sequences_truncated']:,}"))
     width = max(len(k) for k, _ in rows)
     vwidth = max(len(v) for _, v in rows)
