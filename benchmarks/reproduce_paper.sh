@@ -31,4 +31,9 @@ for recipe in paper no_decov dropout_0.5 top_1 pool_20_top_8 balance interaction
   "$python" benchmarks/quality.py --dataset ml-1m --variants sair --seeds 0 \
     --recipe "$recipe" --resume --export-dir "$export_dir"
 done
+# The paper's candidates: RecBole's catalog holds the 177 movies nobody rated
+# (results/ml-1m-item_table.json; docs/BENCHMARKS.md, "The candidate pool").
+"$python" benchmarks/quality.py --dataset ml-1m --variants sair sasrec --seeds 0 \
+  --item-catalog item_table --resume --export-dir "$export_dir"
+"$python" benchmarks/candidate_pool.py --dataset ml-1m --export-dir "$export_dir"
 "$python" benchmarks/results_page.py
