@@ -122,6 +122,26 @@ def test_results_page_checks_the_targets_against_the_paper():
     assert "| sair | ours (1 run) | 0.8400 |" in results_page._table(one, ("hr_10",), {}, ["x"])
 
 
+def test_results_page_gives_each_variant_s_gap_to_sasrec_beside_the_larger_std():
+    summary = quality.summarize(
+        [
+            _run("sair", 0, 0.84, 0.62),
+            _run("sair", 1, 0.84, 0.60),  # ndcg_10 std 0.01
+            _run("sasrec", 0, 0.82, 0.60),
+            _run("sasrec", 1, 0.82, 0.60),
+            _run("sair_full", 0, 0.80, 0.60),  # one run: no std, no row
+        ]
+    )
+    lines = results_page._gaps(summary)
+    row = next(line for line in lines if line.startswith("| sair ("))
+    # hr_10 +0.02 beyond a std of 0; ndcg_10 +0.01 not beyond the larger std 0.01;
+    # no full-catalog metric in these runs
+    assert row == "| sair (2 runs) | **+0.0200** (0.0000) | +0.0100 (0.0100) | – | – |"
+    assert not any(line.startswith("| sair_full") for line in lines)
+    one_sasrec = quality.summarize([_run("sair", 0, 0.8, 0.6), _run("sasrec", 0, 0.8, 0.6)])
+    assert results_page._gaps(one_sasrec) == []
+
+
 def test_results_page_marks_a_file_of_another_batch_size_as_another_protocol():
     data = {"users": 1, "items": 2, "actions": 3}
     small = [_run("sair", 0, 0.84, 0.62, batch=16), _run("sasrec", 0, 0.82, 0.60, batch=16)]
