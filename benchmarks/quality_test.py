@@ -142,6 +142,34 @@ def test_results_page_gives_each_variant_s_gap_to_sasrec_beside_the_larger_std()
     assert results_page._gaps(one_sasrec) == []
 
 
+def test_results_page_compares_a_recipe_with_its_own_sasrec_or_else_the_default_one():
+    def recipe(run, name):
+        return {**run, "recipe": name}
+
+    runs = [
+        _run("sasrec", 0, 0.80, 0.60),
+        _run("sasrec", 1, 0.80, 0.58),  # default sasrec: ndcg_10 0.59 ± 0.01
+        recipe(_run("sair", 0, 0.82, 0.64), "softmax"),
+        recipe(_run("sair", 1, 0.82, 0.64), "softmax"),
+        recipe(_run("sasrec", 0, 0.81, 0.63), "softmax"),
+        recipe(_run("sasrec", 1, 0.81, 0.63), "softmax"),
+        recipe(_run("sair", 0, 0.79, 0.62), "top_1"),  # no sasrec of its own
+        recipe(_run("sair", 1, 0.79, 0.62), "top_1"),
+    ]
+    page = results_page.page(
+        {"ml-100k": {"data": {"users": 1, "items": 2, "actions": 3}, "runs": runs}}
+    )
+    softmax = page.split("### Recipe `softmax`")[1].split("### Recipe")[0]
+    assert "#### `softmax` against `softmax`'s own `sasrec` (2 runs)" in softmax
+    assert "| sair (2 runs) | **+0.0100** (0.0000) | **+0.0100** (0.0000) | – | – |" in softmax
+    assert "| sasrec (2 runs)" not in softmax  # not against itself
+    top_1 = page.split("### Recipe `top_1`")[1]
+    assert "#### `top_1` against the default recipe's `sasrec` (2 runs)" in top_1
+    # hr_10 0.79 - 0.80 beyond a std of 0; ndcg_10 0.62 - 0.59 beyond the larger std 0.01
+    assert "| sair (2 runs) | **-0.0100** (0.0000) | **+0.0300** (0.0100) | – | – |" in top_1
+    assert "| sasrec (2 runs)" not in page.split("### Recipe")[0]  # the default's own table
+
+
 def test_results_page_marks_a_file_of_another_batch_size_as_another_protocol():
     data = {"users": 1, "items": 2, "actions": 3}
     small = [_run("sair", 0, 0.84, 0.62, batch=16), _run("sasrec", 0, 0.82, 0.60, batch=16)]

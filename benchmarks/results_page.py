@@ -93,17 +93,23 @@ def _targets(dataset: str, summary: dict) -> list[str]:
 GAP_METRICS = ("hr_10", "ndcg_10", "full_hr_10", "full_ndcg_10")
 
 
-def _gaps(summary: dict) -> list[str]:
+def _gaps(summary: dict, base_summary: dict | None = None, title: str = "") -> list[str]:
     """Each variant's mean minus `sasrec`'s, with the larger of the two std beside it; a gap
     beyond that std (the issue's criterion, here on the full catalog too) is in bold.
-    Only variants that, like `sasrec`, have 2+ runs (one run has no std)."""
-    base = summary.get("sasrec")
+    Only variants that, like `sasrec`, have 2+ runs (one run has no std).
+
+    `sasrec` is `summary`'s own, or `base_summary`'s when given (a recipe without 2+ runs
+    of `sasrec` is compared with the default recipe's); `title` names the comparison."""
+    own_base = base_summary is None or base_summary is summary
+    base = (summary if own_base else base_summary).get("sasrec")
     if not base or base.get("runs", 1) < 2:
         return []
     rows = []
     for variant in VARIANTS:
         s = summary.get(variant)
-        if variant in ("popularity", "sasrec") or not s or s.get("runs", 1) < 2:
+        if variant == "popularity" or (own_base and variant == "sasrec"):
+            continue
+        if not s or s.get("runs", 1) < 2:
             continue
         cells = []
         for metric in GAP_METRICS:
@@ -121,7 +127,7 @@ def _gaps(summary: dict) -> list[str]:
         return []
     return [
         "",
-        f"### Against `sasrec` ({base['runs']} runs)",
+        title or f"### Against `sasrec` ({base['runs']} runs)",
         "",
         "Mean minus `sasrec`'s mean, the larger of the two std in brackets; in bold where",
         "the gap is larger than that std.",
@@ -130,6 +136,18 @@ def _gaps(summary: dict) -> list[str]:
         "|---|" + "---|" * len(GAP_METRICS),
         *rows,
     ]
+
+
+def _recipe_gaps(recipe: str, rsummary: dict, summary: dict) -> list[str]:
+    """A recipe's variants against its own `sasrec` when that has 2+ runs, else against
+    the default recipe's `sasrec`."""
+    own = rsummary.get("sasrec", {}).get("runs", 1) >= 2
+    base = rsummary if own else summary
+    if not base.get("sasrec"):
+        return []
+    which = f"`{recipe}`'s own" if own else "the default recipe's"
+    title = f"#### `{recipe}` against {which} `sasrec` ({base['sasrec']['runs']} runs)"
+    return _gaps(rsummary, base, title)
 
 
 def _training(summary: dict) -> list[str]:
@@ -319,6 +337,7 @@ def page(results: dict[str, dict]) -> str:
         for recipe, rsummary in recipes.items():
             out += ["", f"### Recipe `{recipe}` (sampled)", ""]
             out += _table(rsummary, SAMPLED, {}, list(SAMPLED))
+            out += _recipe_gaps(recipe, rsummary, summary)
         out += _interest_usage(r.get("runs", []))
         out += _head_ablation(r.get("runs", []))
     out += [
