@@ -13,6 +13,8 @@ Two settings make another protocol, whose runs go to a file of their own (by def
 `<dataset>-batch<N>.json`, `<dataset>-item_table.json`, or both suffixes) and never mix with
 the paper-protocol runs: `--batch-size N` other than 256, and `--item-catalog item_table`
 (the item file's unrated items in the catalog and among the negatives, as in RecBole).
+Other epochs, patience or dropout need `--results <file>`: `--resume` refuses a results
+file that holds runs of other settings, which writing would otherwise drop.
 """
 
 from __future__ import annotations
@@ -274,15 +276,30 @@ def _key(run: dict) -> tuple:
     return (run["variant"], run["seed"], run.get("recipe", "default"))
 
 
-def merge_runs(on_disk: list[dict], mine: list[dict], args) -> list[dict]:
-    """`mine` plus the same-protocol runs another process wrote meanwhile (parallel
-    benchmark processes share one results file); a run in both is taken from `mine`."""
+def check_protocol(on_disk: list[dict], args, path: Path) -> None:
+    """Raise ValueError if `path` holds a trained run of other settings than `args`: writing
+    this protocol's runs there would drop it (one results file holds one protocol)."""
+    other = [r for r in on_disk if "train_config" in r and not _same_protocol(r, args)]
+    if other:
+        r = other[0]
+        raise ValueError(
+            f"{path} holds {len(other)} run(s) made with other settings, e.g. "
+            f"{r['variant']} seed {r['seed']} ({r.get('recipe', 'default')}): "
+            f"epochs {r['train_config']['epochs']}, patience {r['train_config']['patience']}, "
+            f"batch {r['train_config'].get('batch_size', PAPER_BATCH)}, "
+            f"dropout {r['model_config']['dropout']}, "
+            f"catalog {r.get('item_catalog', DEFAULT_CATALOG)}; resume with those settings, "
+            "or give this protocol a results file of its own with --results"
+        )
+
+
+def merge_runs(on_disk: list[dict], mine: list[dict], args, path: Path) -> list[dict]:
+    """`mine` plus the runs another process wrote meanwhile (parallel benchmark processes
+    share one results file); a run in both is taken from `mine`. Runs of another protocol
+    on disk raise ValueError (see `check_protocol`) rather than being dropped."""
+    check_protocol(on_disk, args, path)
     have = {_key(r) for r in mine}
-    theirs = [
-        r
-        for r in on_disk
-        if "train_config" in r and _same_protocol(r, args) and _key(r) not in have
-    ]
+    theirs = [r for r in on_disk if "train_config" in r and _key(r) not in have]
     return mine + theirs
 
 
@@ -356,7 +373,8 @@ def main() -> int:
         "--resume",
         action="store_true",
         help="keep the runs already in the results file and skip the (variant, seed, recipe) "
-        "they cover: a benchmark longer than a session continues where it stopped",
+        "they cover: a benchmark longer than a session continues where it stopped; refused "
+        "if the file holds runs of other settings",
     )
     args = p.parse_args()
     if args.threads:
@@ -372,7 +390,7 @@ def main() -> int:
         with locked(results_path):
             if args.resume and results_path.exists():
                 runs = [runs[0]] + merge_runs(
-                    json.loads(results_path.read_text())["runs"], runs[1:], args
+                    json.loads(results_path.read_text())["runs"], runs[1:], args, results_path
                 )
             _write(runs, report)
 
@@ -403,15 +421,16 @@ def main() -> int:
         tmp.write_text(json.dumps(result, indent=2) + "\n")
         tmp.replace(results_path)
 
+    kept = []
+    if args.resume and results_path.exists():
+        kept = [r for r in json.loads(results_path.read_text())["runs"] if "train_config" in r]
+        try:  # before any work: refuse rather than drop another protocol's runs
+            check_protocol(kept, args, results_path)
+        except ValueError as e:
+            p.error(str(e))
     with tempfile.TemporaryDirectory() as tmp:
         outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp), args.item_catalog)
-        runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}]
-        if args.resume and results_path.exists():
-            kept = [r for r in json.loads(results_path.read_text())["runs"] if "train_config" in r]
-            same = [r for r in kept if _same_protocol(r, args)]
-            if len(same) < len(kept):
-                print(f"dropping {len(kept) - len(same)} runs made with other settings")
-            runs += same
+        runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}, *kept]
         done = {(r["variant"], r["seed"], r.get("recipe", "default")) for r in runs}
         print(f"popularity: {json.dumps(runs[0]['test'])}", flush=True)
         for seed in args.seeds:  # seed by seed: each finished seed compares every variant

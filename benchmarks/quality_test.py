@@ -86,7 +86,7 @@ def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     assert quality._same_protocol(recbole, unset)
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), unset)
     assert not quality._same_protocol({**recbole, "model_config": {"dropout": 0.2}}, unset)
-    merged = quality.merge_runs([recbole], [_run("sair", 0, 0.8, 0.6)], unset)
+    merged = quality.merge_runs([recbole], [_run("sair", 0, 0.8, 0.6)], unset, Path("x"))
     assert [r["recipe"] for r in merged] == ["default", "recbole"]
     assert quality.model_config_for("ml-1m", "sasrec", "recbole", None).dropout == 0.5
     assert quality.model_config_for("ml-1m", "sasrec", "default", None).dropout == 0.2
@@ -218,12 +218,23 @@ def test_parallel_processes_keep_each_others_runs():
     on_disk = [
         _run("sasrec", 0, 0.82, 0.60),  # written by the other process
         _run("sair", 0, 0.10, 0.10),  # an older copy of a run this process has
-        _run("sasrec", 1, 0.82, 0.60, epochs=50),  # another protocol: dropped
     ]
     mine = [_run("sair", 0, 0.84, 0.62)]
-    merged = quality.merge_runs(on_disk, mine, args)
+    merged = quality.merge_runs(on_disk, mine, args, Path("ml-1m.json"))
     assert [(r["variant"], r["seed"]) for r in merged] == [("sair", 0), ("sasrec", 0)]
     assert merged[0]["test"]["hr_10"] == 0.84
+
+
+def test_runs_of_other_settings_in_the_results_file_are_refused_not_dropped():
+    args = argparse.Namespace(
+        max_epochs=400, patience=20, dropout=None, batch_size=256, item_catalog="interactions"
+    )
+    on_disk = [_run("sasrec", 0, 0.82, 0.60), _run("sasrec", 1, 0.82, 0.60, epochs=400)]
+    with pytest.raises(ValueError, match=r"ml-1m.json holds 1 run.*sasrec seed 0.*epochs 200"):
+        quality.check_protocol(on_disk, args, Path("ml-1m.json"))
+    with pytest.raises(ValueError, match="--results"):
+        quality.merge_runs(on_disk, [_run("sair", 0, 0.84, 0.62, epochs=400)], args, Path("x"))
+    quality.check_protocol(on_disk[1:], args, Path("ml-1m.json"))  # its own protocol: kept
 
 
 def test_lock_file_sits_beside_the_results(tmp_path):
