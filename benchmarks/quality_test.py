@@ -170,6 +170,33 @@ def test_results_page_compares_a_recipe_with_its_own_sasrec_or_else_the_default_
     assert "| sasrec (2 runs)" not in page.split("### Recipe")[0]  # the default's own table
 
 
+def test_results_page_checks_the_targets_of_a_recipe_with_three_seeds():
+    def recipe(run, name):
+        return {**run, "recipe": name}
+
+    runs = [
+        _run("sasrec", 0, 0.82, 0.59),
+        _run("sasrec", 1, 0.82, 0.61),
+        _run("sasrec", 2, 0.82, 0.60),  # default sasrec: ndcg_10 0.60 ± 0.0082
+        _run("sair", 0, 0.80, 0.60),
+        *(recipe(_run("sair", seed, 0.84, 0.6150), "paper") for seed in range(3)),
+        recipe(_run("sair", 0, 0.85, 0.70), "top_1"),  # one seed: an ablation, no targets
+    ]
+    page = results_page.page(
+        {"ml-1m": {"data": {"users": 1, "items": 2, "actions": 3}, "runs": runs}}
+    )
+    default, paper = page.split("### Recipe `paper`")
+    assert "- `sair` hr_10 0.8000 vs the paper's 0.8334: **not met**" in default
+    paper = paper.split("### Recipe")[0]
+    assert "Targets of `paper` (sampled, test split):" in paper
+    assert "- `sair` hr_10 0.8400 vs the paper's 0.8334: **met**" in paper
+    assert "- `sair` ndcg_10 0.6150 vs the paper's 0.6088: **met**" in paper
+    # against the default recipe's sasrec: +0.015 beyond its std
+    assert "- `sair` − `sasrec` ndcg_10 = +0.0150 vs the larger std 0.0082: **met**" in paper
+    assert "Provisional" not in paper
+    assert "Targets" not in page.split("### Recipe `top_1`")[1]
+
+
 def test_results_page_marks_a_file_of_another_batch_size_as_another_protocol():
     data = {"users": 1, "items": 2, "actions": 3}
     small = [_run("sair", 0, 0.84, 0.62, batch=16), _run("sasrec", 0, 0.82, 0.60, batch=16)]
