@@ -214,6 +214,19 @@ def test_results_page_marks_a_file_of_another_batch_size_as_another_protocol():
     assert "Targets" not in small_section
 
 
+def test_results_page_marks_a_file_of_another_epoch_cap():
+    data = {"users": 1, "items": 3, "actions": 3}
+    page = results_page.page(
+        {
+            "ml-1m": {"data": data, "runs": [_run("sair", 0, 0.8, 0.6)]},
+            "ml-1m-e400": {"data": data, "runs": [_run("sair", 0, 0.83, 0.61, epochs=400)]},
+        }
+    )
+    ours, longer = page.split("## ml-1m-e400")
+    assert "Another training budget" not in ours
+    assert "**Another training budget: at most 400 epochs, patience 20**" in longer
+
+
 def test_results_page_gives_recbole_s_catalog_its_own_section_beside_the_paper():
     runs = [{**_run("sair", 0, 0.84, 0.62), "item_catalog": "item_table"}]
     data = {"users": 1, "items": 5, "actions": 3, "items_without_interactions": 2}
