@@ -9,12 +9,13 @@ and full-catalog HR/NDCG@10/20. The popularity baseline ranks by item counts in 
 training split only. Writes `benchmarks/results/<dataset>.json`:
 `summary.<variant>.test.<metric>.{mean,std}`, every run under `runs`.
 
-Two settings make another protocol, whose runs go to a file of their own (by default
-`<dataset>-batch<N>.json`, `<dataset>-item_table.json`, or both suffixes) and never mix with
-the paper-protocol runs: `--batch-size N` other than 256, and `--item-catalog item_table`
-(the item file's unrated items in the catalog and among the negatives, as in RecBole).
-Other epochs, patience or dropout need `--results <file>`: `--resume` refuses a results
-file that holds runs of other settings, which writing would otherwise drop.
+Settings other than the protocol's make another protocol, whose runs go to a file of their
+own (by default `<dataset>-batch<N>.json`, `<dataset>-item_table.json`, `<dataset>-e<N>.json`,
+`<dataset>-p<N>.json`, or several suffixes) and never mix with the paper-protocol runs:
+`--batch-size N` other than 256, `--item-catalog item_table` (the item file's unrated items
+in the catalog and among the negatives, as in RecBole), and a training budget other than
+`--max-epochs 200 --patience 20`. `--resume` refuses a results file that holds runs of
+other settings (e.g. a `--results` given by hand), which writing would otherwise drop.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ INTERESTS = {"ml-1m": (10, 3), "ml-100k": (10, 3)}
 PAPER_DROPOUT = 0.2  # the dropout of SASRec on ML-1M, which the paper does not state
 PAPER_BATCH = 256  # histories per step here; 256 prefixes per step in the paper's RecBole
 DEFAULT_CATALOG = "interactions"  # DataConfig.item_catalog of our protocol
+OUR_EPOCHS, OUR_PATIENCE = 200, 20  # our protocol's budget (the paper states no epoch cap)
 
 
 def ingest(dataset: str, shared_data: Path, out: Path, item_catalog: str = DEFAULT_CATALOG):
@@ -128,10 +130,20 @@ class Progress:
         return _Progress()
 
 
-def protocol_suffix(batch_size: int, item_catalog: str) -> str:
-    """'' for the paper's protocol; `-batch16`, `-item_table` or both for another."""
-    batch = "" if batch_size == PAPER_BATCH else f"-batch{batch_size}"
-    return batch + ("" if item_catalog == DEFAULT_CATALOG else f"-{item_catalog}")
+def protocol_suffix(
+    batch_size: int,
+    item_catalog: str,
+    epochs: int = OUR_EPOCHS,
+    patience: int = OUR_PATIENCE,
+) -> str:
+    """'' for the paper's protocol; `-batch16`, `-item_table`, `-e400`, `-p30` or several
+    for another."""
+    return (
+        ("" if batch_size == PAPER_BATCH else f"-batch{batch_size}")
+        + ("" if item_catalog == DEFAULT_CATALOG else f"-{item_catalog}")
+        + ("" if epochs == OUR_EPOCHS else f"-e{epochs}")
+        + ("" if patience == OUR_PATIENCE else f"-p{patience}")
+    )
 
 
 def export_name(
@@ -141,16 +153,26 @@ def export_name(
     recipe: str,
     batch_size: int = PAPER_BATCH,
     item_catalog: str = DEFAULT_CATALOG,
+    epochs: int = OUR_EPOCHS,
+    patience: int = OUR_PATIENCE,
 ) -> str:
     """`ml-1m-sair-seed0`; a recipe other than the default is named: `ml-1m-sair-paper-seed0`,
-    and another protocol too: `ml-1m-sair-batch16-seed0`, `ml-1m-sair-item_table-seed0`."""
+    and another protocol too: `ml-1m-sair-batch16-seed0`, `ml-1m-sair-paper-e400-seed0`."""
     named = "" if recipe == "default" else f"-{recipe}"
-    return f"{dataset}-{variant}{named}{protocol_suffix(batch_size, item_catalog)}-seed{seed}"
+    suffix = protocol_suffix(batch_size, item_catalog, epochs, patience)
+    return f"{dataset}-{variant}{named}{suffix}-seed{seed}"
 
 
-def results_path_for(dataset: str, batch_size: int, item_catalog: str) -> Path:
-    """The default results file of a protocol: `ml-1m.json`, `ml-1m-item_table.json`, …"""
-    name = f"{dataset}{protocol_suffix(batch_size, item_catalog)}.json"
+def results_path_for(
+    dataset: str,
+    batch_size: int,
+    item_catalog: str,
+    epochs: int = OUR_EPOCHS,
+    patience: int = OUR_PATIENCE,
+) -> Path:
+    """The default results file of a protocol: `ml-1m.json`, `ml-1m-item_table.json`,
+    `ml-1m-e400.json`, …"""
+    name = f"{dataset}{protocol_suffix(batch_size, item_catalog, epochs, patience)}.json"
     return ROOT / "benchmarks" / "results" / name
 
 
@@ -218,7 +240,16 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
 
         export_path = os.path.join(
             args.export_dir,
-            export_name(dataset, variant, seed, args.recipe, args.batch_size, args.item_catalog),
+            export_name(
+                dataset,
+                variant,
+                seed,
+                args.recipe,
+                args.batch_size,
+                args.item_catalog,
+                args.max_epochs,
+                args.patience,
+            ),
         )
         export.export_serving_model(model, catalog, export_path)
     best = int(np.argmax(h["val_ndcg_10"]))
@@ -322,8 +353,8 @@ def main() -> int:
     p.add_argument("--dataset", choices=sorted(INTERESTS), default="ml-100k")
     p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--max-epochs", type=int, default=200)
-    p.add_argument("--patience", type=int, default=20)
+    p.add_argument("--max-epochs", type=int, default=OUR_EPOCHS)
+    p.add_argument("--patience", type=int, default=OUR_PATIENCE)
     p.add_argument(
         "--batch-size",
         type=int,
@@ -354,7 +385,7 @@ def main() -> int:
     p.add_argument(
         "--results",
         help="default benchmarks/results/<dataset>.json, or the protocol's own file when "
-        "--batch-size or --item-catalog is not the default",
+        "--batch-size, --item-catalog, --max-epochs or --patience is not the default",
     )
     p.add_argument("--export-dir", help="export each trained model here (SavedModel)")
     p.add_argument(
@@ -383,7 +414,10 @@ def main() -> int:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     results_path = Path(
-        args.results or results_path_for(args.dataset, args.batch_size, args.item_catalog)
+        args.results
+        or results_path_for(
+            args.dataset, args.batch_size, args.item_catalog, args.max_epochs, args.patience
+        )
     )
 
     def write(runs, report):

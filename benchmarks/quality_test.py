@@ -74,6 +74,13 @@ def test_another_protocol_defaults_to_its_own_results_file():
     assert quality.results_path_for("ml-1m", 256, "interactions") == results / "ml-1m.json"
     assert quality.results_path_for("ml-1m", 16, "interactions") == results / "ml-1m-batch16.json"
     assert quality.results_path_for("ml-1m", 256, "item_table") == results / "ml-1m-item_table.json"
+    longer = quality.results_path_for("ml-1m", 256, "interactions", 400, 20)
+    assert longer == results / "ml-1m-e400.json"
+    assert quality.results_path_for("ml-1m", 256, "interactions", 200, 30).name == "ml-1m-p30.json"
+    assert (
+        quality.export_name("ml-1m", "sair", 0, "paper", epochs=400)
+        == "ml-1m-sair-paper-e400-seed0"
+    )
 
 
 def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
