@@ -234,6 +234,16 @@ def test_results_page_marks_a_file_of_another_epoch_cap():
     assert "**Another training budget: at most 400 epochs, patience 20**" in longer
 
 
+def test_results_page_gives_the_training_of_recipe_runs_too():
+    data = {"users": 1, "items": 3, "actions": 3}
+    runs = [
+        dict(_run("sair", s, 0.83, 0.61, reached=90.0, epochs=400), recipe="paper") for s in (0, 1)
+    ]
+    page = results_page.page({"ml-1m-e400": {"data": data, "runs": runs}})
+    training = page.split("### Training")[1].split("###")[0]
+    assert "| sair (`paper`) | 2 | 150.0 | [10, 11] | 90.0 (2) | 3.0 |" in training
+
+
 def test_results_page_gives_recbole_s_catalog_its_own_section_beside_the_paper():
     runs = [{**_run("sair", 0, 0.84, 0.62), "item_catalog": "item_table"}]
     data = {"users": 1, "items": 5, "actions": 3, "items_without_interactions": 2}

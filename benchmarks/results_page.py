@@ -163,19 +163,26 @@ def _recipe_gaps(recipe: str, rsummary: dict, summary: dict) -> list[str]:
     return _gaps(rsummary, base, title)
 
 
-def _training(summary: dict) -> list[str]:
+def _training(summary: dict, recipes: dict[str, dict]) -> list[str]:
+    """One row per variant of our protocol's `default` model, then per variant of each
+    recipe (labelled `variant (recipe)`)."""
     lines = [
         "| model | runs | train wall s (mean) | best epochs "
         "| s to val hr_10 ≥ 0.82 (runs reaching) | epochs to it |",
         "|---|---|---|---|---|---|",
     ]
-    for variant in VARIANTS:
-        s = summary.get(variant)
+    labelled = [(variant, summary) for variant in VARIANTS] + [
+        (f"{variant} (`{recipe}`)", rsummary)
+        for recipe, rsummary in recipes.items()
+        for variant in VARIANTS
+    ]
+    for label, source in labelled:
+        s = source.get(label.split(" ")[0])
         if not s or "train_wall_s" not in s:
             continue
         reach = s.get("seconds_to_hr10_0.82")
         lines.append(
-            f"| {variant} | {s['runs']} | {s['train_wall_s']} | {s['best_epoch']} | "
+            f"| {label} | {s['runs']} | {s['train_wall_s']} | {s['best_epoch']} | "
             f"{reach if reach is not None else '–'} ({s.get('runs_reaching_hr10_0.82', 0)}) | "
             f"{s.get('epochs_to_hr10_0.82') or '–'} |"
         )
@@ -363,7 +370,7 @@ def page(results: dict[str, dict]) -> str:
         out += _table(summary, FULL, {}, list(FULL))
         out += _gaps(summary)
         out += ["", "### Training", ""]
-        out += _training(summary)
+        out += _training(summary, recipes)
         for recipe, rsummary in recipes.items():
             out += ["", f"### Recipe `{recipe}` (sampled)", ""]
             out += _table(rsummary, SAMPLED, {}, list(SAMPLED))
