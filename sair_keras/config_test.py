@@ -22,6 +22,8 @@ def test_recipes():
     assert (norm.aggregation_residual, norm.aggregation_layer_norm) == (False, True)
     assert ModelConfig().training_loss == "bce"  # eq. 12
     assert ModelConfig.recipe("softmax").training_loss == "softmax"
+    both = ModelConfig.recipe("paper_softmax")
+    assert (both.aggregation_residual, both.training_loss) == (False, "softmax")
     assert ModelConfig.recipe("no_decov").decov_weight == 0.0
     assert ModelConfig.recipe("dropout_0.5").dropout == 0.5
     pool = ModelConfig.recipe("pool_20_top_8")
