@@ -37,6 +37,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # Ablations of L and K: one interest per position; the paper's ML-20M pool (L=20, K=8).
     "top_1": {"top_k": 1},
     "pool_20_top_8": {"num_interests": 20, "top_k": 8},
+    # Both changes that lifted ML-1M `sair`: the larger pool (hr_10 under BCE) and the
+    # catalog-wide softmax loss (ndcg_10).
+    "softmax_pool_20_top_8": {"num_interests": 20, "top_k": 8, "training_loss": "softmax"},
     # Ablations of the interest selection: a load-balancing term on the top-K slots; a
     # residual around the interaction layer (C_r' = C_r + attention).
     "balance": {"balance_weight": 0.01},

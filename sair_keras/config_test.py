@@ -28,6 +28,9 @@ def test_recipes():
     assert ModelConfig.recipe("dropout_0.5").dropout == 0.5
     pool = ModelConfig.recipe("pool_20_top_8")
     assert (pool.num_interests, pool.top_k) == (20, 8)
+    pool_softmax = ModelConfig.recipe("softmax_pool_20_top_8")
+    assert (pool_softmax.num_interests, pool_softmax.top_k) == (20, 8)
+    assert pool_softmax.training_loss == "softmax"
     assert ModelConfig.recipe("balance").balance_weight == 0.01
     assert ModelConfig().balance_weight == 0.0  # not in the paper: off by default
     assert ModelConfig.recipe("interaction_residual").interaction_residual is True
