@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The paper's protocol on ML-1M and ML-100K, every variant, 3 seeds, then the ablation
-# recipes on ML-1M, then the results page: about 55 hours on 2 cores (an ML-1M run
+# recipes on ML-1M, then the results page: about 60 hours on 2 cores (an ML-1M run
 # takes 1.5-3 h). Safe to stop and rerun at any point: finished runs are kept
 # (--resume) and an unfinished run continues from its last saved epoch.
 #
@@ -29,7 +29,8 @@ done
   --recipe paper --resume --export-dir "$export_dir"
 "$python" benchmarks/quality.py --dataset ml-1m --variants sair sasrec --seeds 0 \
   --recipe recbole --resume --export-dir "$export_dir"
-for recipe in no_decov dropout_0.5 top_1 pool_20_top_8 balance interaction_residual; do
+for recipe in no_decov dropout_0.5 top_1 pool_20_top_8 balance interaction_residual \
+  paper_softmax softmax_pool_20_top_8; do
   "$python" benchmarks/quality.py --dataset ml-1m --variants sair --seeds 0 \
     --recipe "$recipe" --resume --export-dir "$export_dir"
 done
