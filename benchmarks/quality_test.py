@@ -149,7 +149,7 @@ def test_results_page_gives_each_variant_s_gap_to_sasrec_beside_the_larger_std()
     assert results_page._gaps(one_sasrec) == []
 
 
-def test_results_page_compares_a_recipe_with_its_own_sasrec_or_else_the_default_one():
+def test_results_page_compares_a_recipe_with_its_own_sasrec_or_else_the_one_it_shares():
     def recipe(run, name):
         return {**run, "recipe": name}
 
@@ -162,6 +162,9 @@ def test_results_page_compares_a_recipe_with_its_own_sasrec_or_else_the_default_
         recipe(_run("sasrec", 1, 0.81, 0.63), "softmax"),
         recipe(_run("sair", 0, 0.79, 0.62), "top_1"),  # no sasrec of its own
         recipe(_run("sair", 1, 0.79, 0.62), "top_1"),
+        # Head changes with softmax's loss: its sasrec is softmax's.
+        recipe(_run("sair", 0, 0.83, 0.65), "softmax_pool_20_top_8"),
+        recipe(_run("sair", 1, 0.83, 0.65), "softmax_pool_20_top_8"),
     ]
     page = results_page.page(
         {"ml-100k": {"data": {"users": 1, "items": 2, "actions": 3}, "runs": runs}}
@@ -170,6 +173,9 @@ def test_results_page_compares_a_recipe_with_its_own_sasrec_or_else_the_default_
     assert "#### `softmax` against `softmax`'s own `sasrec` (2 runs)" in softmax
     assert "| sair (2 runs) | **+0.0100** (0.0000) | **+0.0100** (0.0000) | – | – |" in softmax
     assert "| sasrec (2 runs)" not in softmax  # not against itself
+    pooled = page.split("### Recipe `softmax_pool_20_top_8`")[1].split("### Recipe")[0]
+    assert "#### `softmax_pool_20_top_8` against `softmax`'s `sasrec` (2 runs)" in pooled
+    assert "| sair (2 runs) | **+0.0200** (0.0000) | **+0.0200** (0.0000) | – | – |" in pooled
     top_1 = page.split("### Recipe `top_1`")[1]
     assert "#### `top_1` against the default recipe's `sasrec` (2 runs)" in top_1
     # hr_10 0.79 - 0.80 beyond a std of 0; ndcg_10 0.62 - 0.59 beyond the larger std 0.01

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from quality_summary import summarize
 
+from sair_keras.config import RECIPES, sasrec_recipe
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLED = ("hr_5", "hr_10", "hr_20", "ndcg_5", "ndcg_10", "ndcg_20")
 FULL = ("full_hr_10", "full_hr_20", "full_ndcg_10", "full_ndcg_20")
@@ -62,10 +64,22 @@ def _table(summary: dict, metrics: tuple[str, ...], paper: dict, headers: list[s
     return lines
 
 
-def _recipe_base(rsummary: dict, summary: dict) -> dict:
-    """The summary whose `sasrec` a recipe is compared with: its own when that has 2+ runs,
-    else the default recipe's."""
-    return rsummary if rsummary.get("sasrec", {}).get("runs", 1) >= 2 else summary
+def _has_sasrec(summary: dict) -> bool:
+    return summary.get("sasrec", {}).get("runs", 1) >= 2
+
+
+def _recipe_base(
+    recipe: str, rsummary: dict, summary: dict, recipes: dict[str, dict]
+) -> tuple[str, dict]:
+    """The recipe whose `sasrec` `recipe` is compared with, and its summary: `recipe`'s own
+    when that has 2+ runs; else the recipe with the same `sasrec` (`sasrec_recipe`: e.g.
+    `softmax` for `softmax_pool_20_top_8`) when that has; else the default recipe."""
+    if _has_sasrec(rsummary):
+        return recipe, rsummary
+    twin = sasrec_recipe(recipe) if recipe in RECIPES else "default"
+    if twin != "default" and _has_sasrec(recipes.get(twin, {})):
+        return twin, recipes[twin]
+    return "default", summary
 
 
 def _targets(
@@ -151,14 +165,14 @@ def _gaps(summary: dict, base_summary: dict | None = None, title: str = "") -> l
     ]
 
 
-def _recipe_gaps(recipe: str, rsummary: dict, summary: dict) -> list[str]:
-    """A recipe's variants against its own `sasrec` when that has 2+ runs, else against
-    the default recipe's `sasrec`."""
-    base = _recipe_base(rsummary, summary)
-    own = base is rsummary
+def _recipe_gaps(recipe: str, rsummary: dict, summary: dict, recipes: dict[str, dict]) -> list[str]:
+    """A recipe's variants against the `sasrec` `_recipe_base` picks."""
+    name, base = _recipe_base(recipe, rsummary, summary, recipes)
     if not base.get("sasrec"):
         return []
-    which = f"`{recipe}`'s own" if own else "the default recipe's"
+    which = {recipe: f"`{recipe}`'s own", "default": "the default recipe's"}.get(
+        name, f"`{name}`'s"
+    )
     title = f"#### `{recipe}` against {which} `sasrec` ({base['sasrec']['runs']} runs)"
     return _gaps(rsummary, base, title)
 
@@ -374,9 +388,10 @@ def page(results: dict[str, dict]) -> str:
         for recipe, rsummary in recipes.items():
             out += ["", f"### Recipe `{recipe}` (sampled)", ""]
             out += _table(rsummary, SAMPLED, {}, list(SAMPLED))
-            out += _recipe_gaps(recipe, rsummary, summary)
+            out += _recipe_gaps(recipe, rsummary, summary, recipes)
             if rsummary.get("sair", {}).get("runs", 1) >= 3:  # a candidate, not an ablation
-                out += _targets(dataset, rsummary, _recipe_base(rsummary, summary), recipe)
+                _, base = _recipe_base(recipe, rsummary, summary, recipes)
+                out += _targets(dataset, rsummary, base, recipe)
         out += _interest_usage(r.get("runs", []))
         out += _head_ablation(r.get("runs", []))
     out += [

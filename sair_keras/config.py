@@ -61,6 +61,32 @@ class ModelConfigError(ValueError):
     pass
 
 
+# ModelConfig fields only the interest head reads: `sasrec` (no head) is the same model
+# whatever they are.
+INTEREST_HEAD_FIELDS = frozenset(
+    {
+        "num_interests",
+        "top_k",
+        "decov_weight",
+        "aggregation_residual",
+        "aggregation_layer_norm",
+        "interaction_residual",
+        "balance_weight",
+    }
+)
+
+
+def sasrec_recipe(name: str) -> str:
+    """The recipe whose `sasrec` is recipe `name`'s `sasrec`: the one that changes the same
+    fields outside the interest head ("default" for a recipe that changes only the head,
+    "softmax" for one that adds the softmax loss to head changes); `name` itself when no
+    other recipe does."""
+    if name not in RECIPES:
+        raise ModelConfigError(f"unknown recipe {name!r}; expected one of {sorted(RECIPES)}")
+    encoder = {k: v for k, v in RECIPES[name].items() if k not in INTEREST_HEAD_FIELDS}
+    return next((other for other, fields in RECIPES.items() if fields == encoder), name)
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Attributes:

@@ -1,8 +1,16 @@
 """Typed configs: the paper's defaults, named recipes, refused values."""
 
+import dataclasses
+
 import pytest
 
-from sair_keras.config import ModelConfig, ModelConfigError, TrainConfig
+from sair_keras.config import (
+    INTEREST_HEAD_FIELDS,
+    ModelConfig,
+    ModelConfigError,
+    TrainConfig,
+    sasrec_recipe,
+)
 
 
 def test_defaults_are_the_papers():
@@ -37,6 +45,19 @@ def test_recipes():
     recbole = ModelConfig.recipe("recbole", variant="sasrec")
     assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
     assert (recbole.dropout, recbole.training_loss) == (0.5, "softmax")
+
+
+def test_a_recipe_s_sasrec_is_the_recipe_with_the_same_fields_outside_the_head():
+    assert INTEREST_HEAD_FIELDS <= {f.name for f in dataclasses.fields(ModelConfig)}
+    for head_only in ("default", "paper", "pool_20_top_8", "top_1", "no_decov", "balance"):
+        assert sasrec_recipe(head_only) == "default"
+    assert sasrec_recipe("softmax_pool_20_top_8") == "softmax"
+    assert sasrec_recipe("paper_softmax") == "softmax"
+    # Recipes that change the encoder or the loss only are their own.
+    assert sasrec_recipe("recbole") == "recbole"
+    assert sasrec_recipe("dropout_0.5") == "dropout_0.5"
+    with pytest.raises(ModelConfigError, match="'best'"):
+        sasrec_recipe("best")
 
 
 def test_the_ffn_width_defaults_to_the_hidden_size_and_is_stored_resolved():

@@ -11,7 +11,7 @@ import tf_keras as keras
 
 from sair_keras import features
 from sair_keras.catalog import Catalog
-from sair_keras.config import ModelConfig, ModelConfigError
+from sair_keras.config import INTEREST_HEAD_FIELDS, ModelConfig, ModelConfigError
 from sair_keras.model import SAIRModel, build_model, sample_training_negatives
 
 N = 10
@@ -89,6 +89,23 @@ def test_sasrec_has_no_interest_parameters():
     }
     assert extra == {"interest_relevance", "interest_interaction", "interest_aggregation"}
     assert sair.count_params() > sasrec.count_params()
+
+
+def test_sasrec_is_the_same_model_whatever_the_interest_head_fields():
+    # What lets a recipe that changes only the head share the `sasrec` of another
+    # (config.sasrec_recipe); interaction_residual and balance_weight are refused for sasrec.
+    head = dict(num_interests=20, top_k=8, decov_weight=0.0, aggregation_residual=False)
+    assert set(head) <= INTEREST_HEAD_FIELDS
+    runs = []
+    for fields in ({}, {**head, "aggregation_layer_norm": True}):
+        keras.utils.set_random_seed(3)
+        model = _model("sasrec", **fields)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        logs = model.train_step({features.ITEM_SEQ: SEQ})
+        runs.append((float(logs["loss"]), float(logs["decov_loss"]), model(SEQ).numpy()))
+    (loss, decov, out), (other_loss, other_decov, other_out) = runs
+    assert (loss, decov) == (other_loss, 0.0) and other_decov == 0.0
+    np.testing.assert_array_equal(out, other_out)
 
 
 def test_gradients_reach_the_pool_and_both_tables():
