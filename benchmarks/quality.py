@@ -42,7 +42,7 @@ import tf_keras as keras  # noqa: E402
 from quality_summary import summarize  # noqa: E402
 
 from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
-from sair_keras.config import RECIPES  # noqa: E402
+from sair_keras.config import RECIPES, sasrec_recipe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -346,6 +346,18 @@ def locked(path: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def check_variants(variants: list[str], recipe: str) -> None:
+    """Refuse `sasrec` under a recipe that changes only the interest head: that `sasrec` is
+    the same model as the one of the recipe it shares (`sasrec_recipe`), so the run would
+    only repeat it, and the results page compares with that one."""
+    shared = sasrec_recipe(recipe)
+    if "sasrec" in variants and shared != recipe:
+        raise ValueError(
+            f"recipe {recipe!r} changes only the interest head, so its sasrec is recipe "
+            f"{shared!r}'s; run sasrec with --recipe {shared} (or drop it from --variants)"
+        )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -408,6 +420,10 @@ def main() -> int:
         "if the file holds runs of other settings",
     )
     args = p.parse_args()
+    try:
+        check_variants(args.variants, args.recipe)
+    except ValueError as e:
+        p.error(str(e))
     if args.threads:
         import tensorflow as tf
 

@@ -83,6 +83,17 @@ def test_another_protocol_defaults_to_its_own_results_file():
     )
 
 
+def test_sasrec_under_a_recipe_that_changes_only_the_head_is_refused():
+    """Its sasrec is the shared recipe's model: running it would only repeat that run."""
+    with pytest.raises(ValueError, match="--recipe softmax"):
+        quality.check_variants(["sasrec", "sair"], "softmax_pool_20_top_8")
+    with pytest.raises(ValueError, match="--recipe default"):
+        quality.check_variants(["sasrec"], "pool_20_top_8")
+    quality.check_variants(["sair", "sair_full"], "softmax_pool_20_top_8")
+    quality.check_variants(["sasrec", "sair"], "softmax")
+    quality.check_variants(["sasrec", "sair"], "default")
+
+
 def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     """`--dropout` unset: each run is held to its recipe's dropout (recbole 0.5, else 0.2),
     so processes of different recipes sharing a results file keep each other's runs."""
