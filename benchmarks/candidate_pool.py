@@ -20,6 +20,10 @@ the test metrics over the draws to `benchmarks/results/candidate_pool_<dataset>.
 
 The spread over the `rated` draws is also the noise the fixed draw of our protocol adds to a
 single model's sampled metrics.
+
+The output accumulates: runs found in `--export-dir` replace their earlier entries and the
+file's other runs are kept, so each machine can add the exports it holds. A file written
+with another number of draws or negatives is refused rather than mixed.
 """
 
 from __future__ import annotations
@@ -117,6 +121,35 @@ def mean_std(draws: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     }
 
 
+def run_key(run: Mapping) -> tuple[str, int, str]:
+    return run["variant"], run["seed"], run.get("recipe", "default")
+
+
+def check_comparable(previous: Mapping | None, settings: Mapping) -> None:
+    """Refuse an earlier output of another dataset, number of negatives or draws: its runs
+    would not be comparable with new ones."""
+    for key, value in settings.items():
+        if previous is not None and previous.get(key) != value:
+            raise ValueError(
+                f"the output holds runs with {key}={previous.get(key)!r}, not {value!r}: "
+                "pass another --out"
+            )
+
+
+def merge_results(previous: Mapping | None, result: dict) -> dict:
+    """`result` with the runs of `previous` it did not re-evaluate, in `previous`'s order."""
+    if previous is None:
+        return result
+    check_comparable(previous, {k: result[k] for k in ("dataset", "negatives", "draws")})
+    new = {run_key(r): r for r in result["runs"]}
+    kept = [new.pop(run_key(r), r) for r in previous["runs"]]
+    return {
+        **result,
+        "runs": kept + list(new.values()),
+        "wall_s": round(previous.get("wall_s", 0.0) + result["wall_s"], 1),
+    }
+
+
 def evaluate_pools(model, test_ds, seen_by_user, pools, draws, num_negatives) -> dict:
     """Per pool: the test metrics of each of `draws` redraws, and their mean and std."""
     from components.sequence_gen.transforms import stable_seed
@@ -164,6 +197,7 @@ def main() -> int:
     results_path = Path(args.results or results_dir / f"{args.dataset}.json")
     out_path = Path(args.out or results_dir / f"candidate_pool_{args.dataset}.json")
     recorded = json.loads(results_path.read_text())
+    previous = json.loads(out_path.read_text()) if out_path.exists() else None
 
     from components.sequence_gen import movielens
     from components.sequence_gen.config import DataConfig
@@ -171,6 +205,10 @@ def main() -> int:
     from sair_keras.catalog import Catalog
 
     data_config = DataConfig()
+    check_comparable(
+        previous,
+        {"dataset": args.dataset, "negatives": data_config.num_eval_negatives, "draws": args.draws},
+    )
     source = movielens.source_config(args.dataset, Path(args.shared_data) / args.dataset)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -226,6 +264,7 @@ def main() -> int:
         "runs": runs,
         "wall_s": round(time.perf_counter() - started, 1),
     }
+    result = merge_results(previous, result)
     out_path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out_path}")
     return 0

@@ -62,3 +62,31 @@ def test_too_small_a_pool_is_refused_naming_the_count():
         candidate_pool.sampled_rank(
             np.zeros(4), 2, np.array([2]), np.array([2, 3]), 2, np.random.default_rng(0)
         )
+
+
+def _output(runs, draws=5, wall_s=10.0):
+    return {"dataset": "ml-1m", "negatives": 100, "draws": draws, "runs": runs, "wall_s": wall_s}
+
+
+def _run(variant, seed, recipe, hr_10):
+    return {"variant": variant, "seed": seed, "recipe": recipe, "rated": {"hr_10": hr_10}}
+
+
+def test_merge_keeps_earlier_runs_and_replaces_the_ones_evaluated_again():
+    previous = _output([_run("sasrec", 0, "default", 0.80), _run("sair", 0, "default", 0.81)])
+    new = _output([_run("sair", 0, "default", 0.82), _run("sair", 2, "softmax", 0.83)], wall_s=4.0)
+    merged = candidate_pool.merge_results(previous, new)
+    assert [
+        (r["variant"], r["seed"], r["recipe"], r["rated"]["hr_10"]) for r in merged["runs"]
+    ] == [
+        ("sasrec", 0, "default", 0.80),
+        ("sair", 0, "default", 0.82),
+        ("sair", 2, "softmax", 0.83),
+    ]
+    assert merged["wall_s"] == 14.0
+    assert candidate_pool.merge_results(None, new) is new
+
+
+def test_merge_refuses_an_output_of_another_number_of_draws():
+    with pytest.raises(ValueError, match="draws=3, not 5: pass another --out"):
+        candidate_pool.merge_results(_output([], draws=3), _output([]))
