@@ -73,17 +73,29 @@ def _recipe_base(
 ) -> tuple[str, dict]:
     """The recipe whose `sasrec` `recipe` is compared with, and its summary: `recipe`'s own
     when that has 2+ runs; else the recipe with the same `sasrec` (`sasrec_recipe`: e.g.
-    `softmax` for `softmax_pool_20_top_8`) when that has; else the default recipe."""
+    `softmax` for `softmax_pool_20_top_8`) when that has any run (the default's `sasrec`,
+    trained with another loss, is not the comparison even when it has more runs); else the
+    default recipe."""
     if _has_sasrec(rsummary):
         return recipe, rsummary
     twin = sasrec_recipe(recipe) if recipe in RECIPES else "default"
-    if twin != "default" and _has_sasrec(recipes.get(twin, {})):
+    if twin != "default" and "sasrec" in recipes.get(twin, {}):
         return twin, recipes[twin]
     return "default", summary
 
 
+def _targets_dataset(section: str, result: dict) -> str | None:
+    """The dataset whose targets a results file is checked against: its `dataset` (a
+    section such as `ml-1m-item_table` holds ML-1M runs) when its runs follow the paper's
+    batch size; None for another batch size, which is not the paper's protocol."""
+    return result.get("dataset", section) if _batch_size(result) == PAPER_BATCH else None
+
+
 def _targets(
-    dataset: str, summary: dict, base_summary: dict | None = None, recipe: str | None = None
+    dataset: str | None,
+    summary: dict,
+    base_summary: dict | None = None,
+    recipe: str | None = None,
 ) -> list[str]:
     """The issue's targets for `summary`'s `sair`; its gap is to `base_summary`'s `sasrec`
     (default: `summary`'s own). `recipe` names a recipe other than the default."""
@@ -379,7 +391,8 @@ def page(results: dict[str, dict]) -> str:
         out += ["", "### Sampled (100 negatives)", ""]
         paper = PAPER.get(r.get("dataset", dataset), {}) if _batch_size(r) == PAPER_BATCH else {}
         out += _table(summary, SAMPLED, paper, list(SAMPLED))
-        out += _targets(dataset, summary)
+        targets = _targets_dataset(dataset, r)
+        out += _targets(targets, summary)
         out += ["", "### Full catalog", ""]
         out += _table(summary, FULL, {}, list(FULL))
         out += _gaps(summary)
@@ -391,7 +404,7 @@ def page(results: dict[str, dict]) -> str:
             out += _recipe_gaps(recipe, rsummary, summary, recipes)
             if rsummary.get("sair", {}).get("runs", 1) >= 3:  # a candidate, not an ablation
                 _, base = _recipe_base(recipe, rsummary, summary, recipes)
-                out += _targets(dataset, rsummary, base, recipe)
+                out += _targets(targets, rsummary, base, recipe)
         out += _interest_usage(r.get("runs", []))
         out += _head_ablation(r.get("runs", []))
     out += [
