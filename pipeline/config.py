@@ -12,6 +12,7 @@ from typing import Any
 
 from components.sequence_gen.config import DataConfig, SourceConfig
 from sair_keras.config import ModelConfig, TrainConfig
+from sair_keras.metric_names import parse_metric_name
 
 RUNNERS = ("local", "beam", "kubeflow_v2")
 
@@ -22,16 +23,33 @@ class PipelineConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class EvaluationConfig:
-    """The Evaluator's gate.
+    """The Evaluator's gate, on the test split.
 
     Attributes:
-      ndcg_10_floor: a model whose test `ndcg_10` is below is not blessed.
-      regression_tolerance: not blessed when `ndcg_10` drops more than this below the last
-        blessed model's (absolute).
+      gate_metric: the ranking metric the gate reads (`sair_keras.metric_names`):
+        `full_ndcg_10` (default; the target among every item the user has not seen), or
+        e.g. `ndcg_10` (the paper's sampled metric).
+      gate_floor: a model whose `gate_metric` is below this is not blessed.
+      regression_tolerance: not blessed when `gate_metric` drops more than this below the
+        last blessed model's (absolute).
+      beat_popularity: not blessed unless `gate_metric` is above the popularity
+        baseline's (items ranked by their training-split counts) on the same users.
     """
 
-    ndcg_10_floor: float = 0.0
+    gate_metric: str = "full_ndcg_10"
+    gate_floor: float = 0.0
     regression_tolerance: float = 0.01
+    beat_popularity: bool = True
+
+    def __post_init__(self) -> None:
+        try:
+            parse_metric_name(self.gate_metric)
+        except ValueError as e:
+            raise PipelineConfigError(f"evaluation.gate_metric: {e}") from e
+        if self.regression_tolerance < 0:
+            raise PipelineConfigError(
+                f"evaluation.regression_tolerance must be >= 0, got {self.regression_tolerance}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

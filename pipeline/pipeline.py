@@ -3,7 +3,8 @@
 SequenceExampleGen → StatisticsGen → SchemaGen → ExampleValidator
                    → Trainer (sair_keras.trainer_module.run_fn)
 latest blessed model (Resolver) ─┐
-                                 Evaluator (TFMA: hr/ndcg@5/10/20 on test, gate on ndcg_10)
+                                 Evaluator (TFMA: sampled and full-catalog hr/ndcg on test,
+                                 gate on `evaluation.gate_metric`)
                                  → Pusher (only when blessed) → <serving_base>/<version>/
                                  → BatchRecommender (top-N for every user, when pushed)
 """
@@ -19,42 +20,74 @@ from components.batch_recommend.component import BatchRecommender
 from components.sequence_gen.component import SequenceExampleGen
 from components.sequence_gen.executor import fingerprint
 from pipeline.config import PipelineConfig
-from sair_keras import features, ranking
+from sair_keras import features, metric_names
+from sair_keras.export import EVAL_SIGNATURE
 
+RANKING_MODULE = "sair_keras.ranking"
+BASELINE_RESOLVER = "latest_blessed_model_resolver"
 TRAINER_RUN_FN = "sair_keras.trainer_module.run_fn"
-GATED_METRIC = "ndcg_10"
+# A model "beats" popularity when its gate metric is above popularity's by at least this.
+BEATS_POPULARITY_MARGIN = 1e-6
+
+
+def _metric(class_name: str, name: str, threshold=None, **config) -> tfma.MetricConfig:
+    return tfma.MetricConfig(
+        class_name=class_name,
+        module=RANKING_MODULE,
+        config=json.dumps({"name": name, **config}),
+        threshold=threshold,
+    )
+
+
+def _ranking_metric(name: str, threshold=None, popularity: bool = False) -> tfma.MetricConfig:
+    kind, k, catalog = metric_names.parse_metric_name(name)
+    return _metric(
+        "HitRate" if kind == "hr" else "NDCG",
+        metric_names.metric_name(kind, k, catalog, popularity),
+        threshold,
+        k=k,
+        catalog=catalog,
+        popularity=popularity,
+    )
 
 
 def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
-    """TFMA: the sampled ranking metrics of `sair_keras.ranking` on the candidate scores,
-    overall and per history-length bucket; `ndcg_10` gated by a floor and by no regression
-    beyond the tolerance against the last blessed model."""
+    """TFMA on the model's `ranks` signature: the sampled and the full-catalog ranking
+    metrics of `sair_keras.ranking`, overall and per history-length bucket; the gate metric
+    (`evaluation.gate_metric`) held to a floor and to no regression beyond the tolerance
+    against the last blessed model, and (`evaluation.beat_popularity`) above the popularity
+    baseline's: `popularity_<gate metric>` and `<gate metric>_over_popularity` (the model's
+    minus popularity's, on the same users) are computed for that."""
+    e = config.evaluation
     gate = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(
-            lower_bound={"value": config.evaluation.ndcg_10_floor}
-        ),
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": e.gate_floor}),
         change_threshold=tfma.GenericChangeThreshold(
             direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-            absolute={"value": -config.evaluation.regression_tolerance},
+            absolute={"value": -e.regression_tolerance},
         ),
     )
-    metrics = []
-    for name in ranking.METRIC_NAMES:
-        kind, k = name.split("_")
-        metrics.append(
-            tfma.MetricConfig(
-                class_name="SampledHitRate" if kind == "hr" else "SampledNDCG",
-                module=ranking.__name__,
-                config=json.dumps({"k": int(k), "name": name}),
-                threshold=gate if name == GATED_METRIC else None,
-            )
+    metrics = [
+        _ranking_metric(name, gate if name == e.gate_metric else None)
+        for name in metric_names.evaluated_metric_names(e.gate_metric)
+    ]
+    metrics.append(_ranking_metric(e.gate_metric, popularity=True))
+    over = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": BEATS_POPULARITY_MARGIN})
+    )
+    metrics.append(
+        _metric(
+            "OverPopularity",
+            e.gate_metric + metric_names.OVER_POPULARITY_SUFFIX,
+            over if e.beat_popularity else None,
+            metric=e.gate_metric,
         )
+    )
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
-                signature_name="candidate_scores",
+                signature_name=EVAL_SIGNATURE,
                 label_key=features.TARGET,
-                prediction_key="scores",
+                prediction_key=EVAL_SIGNATURE,
             )
         ],
         slicing_specs=[
@@ -65,7 +98,10 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
 
 
-def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
+def create_pipeline(config: PipelineConfig, compare_with_blessed: bool = True) -> tfx.dsl.Pipeline:
+    """The pipeline of `config`. With `compare_with_blessed` False the Evaluator gets no
+    baseline (the gate is the floor and popularity alone), for a last blessed model that
+    predates the metrics the gate needs (see `pipeline.blessed`)."""
     gen = SequenceExampleGen(
         config.source, config.data, input_fingerprint=fingerprint(config.source)
     )
@@ -86,11 +122,11 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    ).with_id(BASELINE_RESOLVER)
     evaluator = tfx.components.Evaluator(
         examples=gen.outputs["examples"],
         model=trainer.outputs["model"],
-        baseline_model=baseline.outputs["model"],
+        baseline_model=baseline.outputs["model"] if compare_with_blessed else None,
         example_splits=[features.SPLIT_TEST],
         eval_config=eval_config(config),
     )
@@ -115,7 +151,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
             schema,
             validator,
             trainer,
-            baseline,
+            *([baseline] if compare_with_blessed else []),
             evaluator,
             pusher,
             recommender,

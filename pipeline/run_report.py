@@ -11,6 +11,12 @@ import time
 from typing import Any
 
 from pipeline.config import PipelineConfig
+from sair_keras.metric_names import (
+    FULL_METRIC_NAMES,
+    OVER_POPULARITY_SUFFIX,
+    POPULARITY_PREFIX,
+    SAMPLED_METRIC_NAMES,
+)
 
 
 class ComponentProgress(threading.Thread):
@@ -109,7 +115,13 @@ def latest_outputs(config: PipelineConfig) -> dict[str, Any]:
     return by_type
 
 
-def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str, Any]:
+def build_report(
+    config: PipelineConfig, seconds: dict[str, float], baseline=None
+) -> dict[str, Any]:
+    """The run report: the data report, the test metrics (sampled and full-catalog, and the
+    popularity baseline's gate metric), the gate (`gate_metric`, what it compared with) and
+    its verdict, the pushed model and the batch recommendations. `baseline`: the
+    `pipeline.blessed.Baseline` the run was gated against."""
     import tensorflow_model_analysis as tfma
 
     from components.batch_recommend.component import Recommendations
@@ -117,9 +129,19 @@ def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str,
     from components.sequence_gen.component import DataReport
 
     out = latest_outputs(config)
+    e = config.evaluation
     report: dict[str, Any] = {
         "data": None,
         "metrics": {},
+        "gate_metric": e.gate_metric,
+        "gate": {
+            "metric": e.gate_metric,
+            "floor": e.gate_floor,
+            "regression_tolerance": e.regression_tolerance,
+            "beat_popularity": e.beat_popularity,
+            "compared_with": None,
+            "notes": [],
+        },
         "blessed": False,
         "pushed_model": None,
         "recommendations": None,
@@ -127,6 +149,8 @@ def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str,
         "not_blessed_because": [],
         "cached_components": out.get("_cached"),
     }
+    if baseline is not None and baseline.note:
+        report["gate"]["notes"].append(baseline.note)
     if DataReport.TYPE_NAME in out:
         report["data"] = data_report.read_report(
             os.path.join(out[DataReport.TYPE_NAME].uri, data_report.REPORT_FILE)
@@ -147,13 +171,18 @@ def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str,
                 diff = {k[: -len("_diff")]: v for k, v in values.items() if k.endswith("_diff")}
                 if diff:  # against the last blessed model
                     report["metrics"]["test_change_vs_blessed"] = diff
+                    if baseline is not None and baseline.uri:
+                        report["gate"]["compared_with"] = baseline.uri
         validation = tfma.load_validation_result(uri)
         for failure in validation.metric_validations_per_slice:
             for f in failure.failures:
-                report["not_blessed_because"].append(f"{f.metric_key.name}: {f.message}".strip())
+                report["not_blessed_because"].append(_failure_text(f))
+    _drop_unsampled(report)
     if "ModelBlessing" in out:
         blessing = out["ModelBlessing"]
         report["blessed"] = bool(blessing.custom_properties["blessed"].int_value)
+    if not report["blessed"] and not report["not_blessed_because"]:
+        report["not_blessed_because"].append(_unexplained_refusal(report, out))
     if "PushedModel" in out:
         pushed = out["PushedModel"]
         if pushed.custom_properties["pushed"].int_value:
@@ -168,11 +197,64 @@ def build_report(config: PipelineConfig, seconds: dict[str, float]) -> dict[str,
     return report
 
 
+def _failure_text(failure) -> str:
+    """A TFMA metric validation failure in words."""
+    name = failure.metric_key.name
+    if name.endswith(OVER_POPULARITY_SUFFIX):
+        metric = name[: -len(OVER_POPULARITY_SUFFIX)]
+        return f"{metric} does not beat the popularity baseline's ({failure.message})".strip()
+    return f"{name}: {failure.message}".strip()
+
+
+def _drop_unsampled(report: dict[str, Any]) -> None:
+    """Sampled metrics are means over the users that have negatives: with none (a catalog
+    smaller than num_eval_negatives) they are not reported."""
+    data, test = report.get("data") or {}, report["metrics"].get("test")
+    if not data or not test:
+        return
+    users = data.get("examples", {}).get("test", 0)
+    without = data.get("users_without_sampled_negatives", {}).get("test", 0)
+    if users and without == users:
+        for name in list(test):
+            if name.removeprefix(POPULARITY_PREFIX) in SAMPLED_METRIC_NAMES:
+                del test[name]
+        report["metrics"]["sampled_metrics_missing_because"] = (
+            f"no test user has {data.get('num_eval_negatives')} unseen items to draw the "
+            "sampled negatives from; the full-catalog metrics cover every test user"
+        )
+
+
+def _unexplained_refusal(report: dict[str, Any], out: dict[str, Any]) -> str:
+    """Why a model is not blessed when TFMA listed no failed metric."""
+    if "ModelEvaluation" not in out:
+        return "the Evaluator did not run (an earlier component failed or was skipped)"
+    if not report["metrics"].get("test"):
+        return "the Evaluator computed no metrics: the test split holds no evaluable example"
+    if report["gate_metric"] not in report["metrics"]["test"]:
+        return f"the gate metric {report['gate_metric']} was not computed"
+    return (
+        "the Evaluator's validation failed without naming a metric; see "
+        f"{out['ModelEvaluation'].uri}"
+    )
+
+
 def format_metrics(report: dict[str, Any]) -> str:
+    """The printed table: sampled and full-catalog test metrics, the gate and its verdict."""
     metrics = report["metrics"].get("test", {})
-    names = [f"{m}_{k}" for m in ("hr", "ndcg") for k in (5, 10, 20)]
-    lines = ["test metric   value", "-----------   ------"]
-    lines += [f"{n:<13} {metrics[n]:.4f}" for n in names if n in metrics]
+    gate = report["gate_metric"]
+    names = list(dict.fromkeys((*SAMPLED_METRIC_NAMES, *FULL_METRIC_NAMES, gate)))
+    names.append(POPULARITY_PREFIX + gate)
+    lines = ["test metric             value", "-----------             ------"]
+    for n in names:
+        if n in metrics:
+            mark = "  (gate)" if n == gate else ""
+            lines.append(f"{n:<23} {metrics[n]:.4f}{mark}")
+    if "sampled_metrics_missing_because" in report["metrics"]:
+        lines.append(
+            f"sampled metrics: none ({report['metrics']['sampled_metrics_missing_because']})"
+        )
+    for note in report["gate"]["notes"]:
+        lines.append(f"gate: {note}")
     lines.append(f"blessed: {report['blessed']}")
     for reason in report["not_blessed_because"]:
         lines.append(f"  not blessed: {reason}")

@@ -18,14 +18,14 @@ from pipeline.config import PipelineConfig
 from pipeline.pipeline import create_pipeline
 
 
-def run_local(config: PipelineConfig) -> None:
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+def run_local(config: PipelineConfig, compare_with_blessed: bool = True) -> None:
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(config, compare_with_blessed))
 
 
-def run_beam(config: PipelineConfig) -> None:
+def run_beam(config: PipelineConfig, compare_with_blessed: bool = True) -> None:
     from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
-    BeamDagRunner().run(create_pipeline(config))
+    BeamDagRunner().run(create_pipeline(config, compare_with_blessed))
 
 
 def _with_cloud_beam_args(config: PipelineConfig) -> PipelineConfig:
@@ -43,7 +43,7 @@ def _with_cloud_beam_args(config: PipelineConfig) -> PipelineConfig:
     return dataclasses.replace(config, beam_args=tuple(args))
 
 
-def compile_kubeflow_v2(config: PipelineConfig) -> str:
+def compile_kubeflow_v2(config: PipelineConfig, compare_with_blessed: bool = True) -> str:
     """Writes the pipeline spec JSON, under the output root when that is a local folder,
     else (gs://…) in the current folder; returns its path."""
     import os
@@ -57,7 +57,7 @@ def compile_kubeflow_v2(config: PipelineConfig) -> str:
         output_dir=spec_dir,
         output_filename=kf.output_file,
     )
-    runner.run(create_pipeline(config), write_out=True)
+    runner.run(create_pipeline(config, compare_with_blessed), write_out=True)
     return os.path.join(spec_dir, kf.output_file)
 
 

@@ -17,11 +17,18 @@ class Catalog:
     item_ids: raw item id of every index (0 `[PAD]`, 1 `[UNK]`, then the items).
     num_categories: rows of the category table, padding and `[UNK]` included.
     item_categories: `[len(item_ids), C]` category indices of each item, 0-padded.
+    train_counts: `[len(item_ids)]` interactions of each item in the training split (the
+      popularity baseline); zeros when the vocabulary has no count file.
     """
 
     item_ids: tuple[str, ...]
     num_categories: int
     item_categories: np.ndarray
+    train_counts: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.train_counts is None:
+            object.__setattr__(self, "train_counts", np.zeros(len(self.item_ids), np.int64))
 
     @property
     def num_items(self) -> int:
@@ -39,7 +46,12 @@ class Catalog:
         for i, c in enumerate(per_item):
             table[i, : len(c)] = c
         table[features.PAD_INDEX] = 0
-        return cls(tuple(r[1] for r in rows), len(cats), table)
+        counts = np.zeros(len(rows), dtype=np.int64)
+        counts_path = os.path.join(vocabulary_dir, features.TRAIN_COUNTS_FILE)
+        if tf.io.gfile.exists(counts_path):
+            for index, count in _rows(counts_path):
+                counts[int(index)] = int(count)
+        return cls(tuple(r[1] for r in rows), len(cats), table, counts)
 
     @classmethod
     def synthetic(cls, num_items: int, num_categories: int, seed: int = 0) -> Catalog:
@@ -56,7 +68,9 @@ class Catalog:
         )
         table[features.UNK_INDEX, 0] = features.UNK_INDEX
         ids = ("[PAD]", "[UNK]", *(str(i) for i in range(num_items)))
-        return cls(ids, num_categories + first, table)
+        counts = np.zeros(total, dtype=np.int64)
+        counts[first:] = rng.integers(0, 100, size=num_items)
+        return cls(ids, num_categories + first, table, counts)
 
 
 def _rows(path: str) -> list[list[str]]:

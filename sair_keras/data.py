@@ -26,24 +26,25 @@ def _files(file_pattern: str | list[str]) -> list[str]:
     return files
 
 
-def _parser(max_len: int, evaluation: bool, num_negatives: int | None):
+def _parser(max_len: int, evaluation: bool):
     spec = {
         features.USER_ID: tf.io.FixedLenFeature([], tf.string),
         features.ITEM_SEQ: tf.io.VarLenFeature(tf.int64),
     }
     if evaluation:
         spec[features.TARGET] = tf.io.FixedLenFeature([1], tf.int64)
-        spec[features.NEGATIVES] = (
-            tf.io.FixedLenFeature([num_negatives], tf.int64)
-            if num_negatives
-            else tf.io.VarLenFeature(tf.int64)
-        )
+        # Variable length: a user with too few unseen items has no negatives, and the seen
+        # items are the whole history (examples written before they existed have none: the
+        # ranking then excludes the `item_seq` window only).
+        spec[features.NEGATIVES] = tf.io.VarLenFeature(tf.int64)
+        spec[features.SEEN_ITEMS] = tf.io.VarLenFeature(tf.int64)
 
     def parse(record):
         ex = tf.io.parse_single_example(record, spec)
         ex[features.ITEM_SEQ] = left_pad(tf.sparse.to_dense(ex[features.ITEM_SEQ]), max_len)
-        if evaluation and isinstance(ex[features.NEGATIVES], tf.sparse.SparseTensor):
-            ex[features.NEGATIVES] = tf.sparse.to_dense(ex[features.NEGATIVES])
+        if evaluation:
+            for name in (features.NEGATIVES, features.SEEN_ITEMS):
+                ex[name] = tf.sparse.to_dense(ex[name])
         return ex
 
     return parse
@@ -66,7 +67,7 @@ def train_dataset(
     return (
         _records(file_pattern)
         .shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        .map(_parser(max_len, False, None), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(_parser(max_len, False), num_parallel_calls=tf.data.AUTOTUNE)
         .batch(batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -76,13 +77,14 @@ def eval_dataset(
     file_pattern: str | list[str],
     batch_size: int,
     max_len: int,
-    num_negatives: int | None = None,
 ) -> tf.data.Dataset:
-    """Batches of `{user_id, item_seq, target [B, 1], negatives [B, M]}`, in file order."""
+    """Batches of `{user_id, item_seq, target [B, 1], negatives [B, M], seen_items [B, S]}`
+    in file order; `negatives` and `seen_items` 0-padded to the longest row of the batch
+    (a user without negatives has a row of padding)."""
     return (
         _records(file_pattern)
-        .map(_parser(max_len, True, num_negatives), num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch_size)
+        .map(_parser(max_len, True), num_parallel_calls=tf.data.AUTOTUNE)
+        .padded_batch(batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
 

@@ -21,6 +21,9 @@ def _write(path, examples):
                 f[features.NEGATIVES] = tf.train.Feature(
                     int64_list=tf.train.Int64List(value=ex["negatives"])
                 )
+                f[features.SEEN_ITEMS] = tf.train.Feature(
+                    int64_list=tf.train.Int64List(value=ex.get("seen", []))
+                )
             w.write(tf.train.Example(features=tf.train.Features(feature=f)).SerializeToString())
 
 
@@ -33,14 +36,28 @@ def test_eval_dataset_pads_and_keeps_candidates(tmp_path):
     _write(
         tmp_path / "a.gz",
         [
-            {"user": "u", "seq": [2, 3], "target": 4, "negatives": [5, 6, 7]},
-            {"user": "v", "seq": [2, 3, 4, 5, 6], "target": 7, "negatives": [8, 9, 10]},
+            {"user": "u", "seq": [2, 3], "target": 4, "negatives": [5, 6, 7], "seen": [2, 3]},
+            {
+                "user": "v",
+                "seq": [2, 3, 4, 5, 6],
+                "target": 7,
+                "negatives": [8, 9, 10],
+                "seen": [2, 3, 4, 5, 6, 11],
+            },
+            {"user": "w", "seq": [3], "target": 2, "negatives": [], "seen": [3]},
         ],
     )
-    batch = next(iter(data.eval_dataset(str(tmp_path / "*.gz"), 8, 4, num_negatives=3)))
-    assert batch[features.ITEM_SEQ].numpy().tolist() == [[0, 0, 2, 3], [3, 4, 5, 6]]
-    assert batch[features.TARGET].numpy().tolist() == [[4], [7]]
-    assert batch[features.NEGATIVES].numpy().tolist() == [[5, 6, 7], [8, 9, 10]]
+    batch = next(iter(data.eval_dataset(str(tmp_path / "*.gz"), 8, 4)))
+    assert batch[features.ITEM_SEQ].numpy().tolist() == [[0, 0, 2, 3], [3, 4, 5, 6], [0, 0, 0, 3]]
+    assert batch[features.TARGET].numpy().tolist() == [[4], [7], [2]]
+    # Variable lengths are 0-padded: a user without negatives has a row of padding, and
+    # the seen items are the whole history, not the max_len window.
+    assert batch[features.NEGATIVES].numpy().tolist() == [[5, 6, 7], [8, 9, 10], [0, 0, 0]]
+    assert batch[features.SEEN_ITEMS].numpy().tolist() == [
+        [2, 3, 0, 0, 0, 0],
+        [2, 3, 4, 5, 6, 11],
+        [3, 0, 0, 0, 0, 0],
+    ]
 
 
 def test_train_dataset_streams_every_sequence(tmp_path):

@@ -8,9 +8,15 @@ Signatures (TF Serving and any `tf.saved_model.load` caller):
                                            history excluded (the model reads its last
                                            max_len items)
   score(history: string [B, H], candidates: string [B, M]) → `scores` float [B, M]
-  candidate_scores(examples: string [B])   internal eval examples (`item_seq`, `target`,
-                                           `negatives`) → `scores` [B, 1 + M], target first;
-                                           what the Evaluator (TFMA) ranks
+  ranks(examples: string [B])              internal eval examples (`item_seq`, `target`,
+                                           `negatives`, `seen_items`) → `ranks` float
+                                           [B, 4]: the target's sampled rank, its full-
+                                           catalog rank, and the same two ranks of the
+                                           training split's popularity (`ranking.ranks`;
+                                           -1 = no negatives); what the Evaluator (TFMA)
+                                           computes every metric and the gate from
+  candidate_scores(examples: string [B])   the same examples → `scores` [B, 1 + M], the
+                                           target's and its negatives' scores
   interests(history: string [B, H])        (SAIR variants only) the relevance over the L
                                            interests at every position before and after the
                                            interaction layer, `before`/`after` [B, N, L], and
@@ -22,11 +28,12 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from sair_keras import features, inference
+from sair_keras import features, inference, ranking
 from sair_keras.catalog import Catalog
-from sair_keras.model import SAIRModel
+from sair_keras.model import SAIRModel, seen_before_target
 
 HISTORY = "history"
+EVAL_SIGNATURE = "ranks"  # the Evaluator's signature, and its output
 
 
 def compact_left(indices: tf.Tensor, max_len: int) -> tf.Tensor:
@@ -55,6 +62,8 @@ class ServingModule(tf.Module):
             default_value=tf.constant(features.PAD_INDEX, tf.int64),
         )
         self.index_to_item = tf.constant(list(catalog.item_ids))
+        # The popularity baseline: each item's interactions in the training split.
+        self.popularity = tf.constant(catalog.train_counts, tf.float32)
         if model.model_config.variant != "sasrec":  # sasrec has no interests
             self.interests = tf.function(
                 self._interests,
@@ -94,24 +103,43 @@ class ServingModule(tf.Module):
         )
         return {"scores": self.model.score(user, items)}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def candidate_scores(self, examples):
+    def _eval_batch(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
         parsed = tf.io.parse_example(
             examples,
             {
                 features.ITEM_SEQ: tf.io.VarLenFeature(tf.int64),
                 features.TARGET: tf.io.FixedLenFeature([1], tf.int64),
                 features.NEGATIVES: tf.io.VarLenFeature(tf.int64),
+                features.SEEN_ITEMS: tf.io.VarLenFeature(tf.int64),
             },
         )
-        batch = {
+        return {
             features.ITEM_SEQ: compact_left(
                 tf.sparse.to_dense(parsed[features.ITEM_SEQ]), self.max_len
             ),
             features.TARGET: parsed[features.TARGET],
             features.NEGATIVES: tf.sparse.to_dense(parsed[features.NEGATIVES]),
+            features.SEEN_ITEMS: tf.sparse.to_dense(parsed[features.SEEN_ITEMS]),
         }
-        return {"scores": self.model.candidate_scores(batch)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def candidate_scores(self, examples):
+        return {"scores": self.model.candidate_scores(self._eval_batch(examples))}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def ranks(self, examples):
+        batch = self._eval_batch(examples)
+        model_ranks = self.model.eval_ranks(batch)
+        popularity = tf.broadcast_to(
+            self.popularity[None, :], [tf.shape(model_ranks)[0], tf.shape(self.popularity)[0]]
+        )
+        popularity_ranks = ranking.ranks(
+            popularity,
+            batch[features.TARGET],
+            batch[features.NEGATIVES],
+            seen_before_target(batch),
+        )
+        return {EVAL_SIGNATURE: tf.concat([model_ranks, tf.cast(popularity_ranks, tf.float32)], 1)}
 
     def _interests(self, history):
         indices = self._indices(history)
@@ -128,6 +156,7 @@ def export_serving_model(model: SAIRModel, catalog: Catalog, path: str, top_n: i
         "recommend": module.recommend,
         "score": module.score,
         "candidate_scores": module.candidate_scores,
+        EVAL_SIGNATURE: module.ranks,
     }
     if model.model_config.variant != "sasrec":
         signatures["interests"] = module.interests

@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import tensorflow as tf
 
-from sair_keras import export
+from sair_keras import export, features, ranking
 from sair_keras.catalog import Catalog
 from sair_keras.config import ModelConfig
 from sair_keras.model import build_model
@@ -58,6 +58,7 @@ def test_exported_model_in_a_fresh_process(tmp_path):
     assert out["signatures"] == [
         "candidate_scores",
         "interests",
+        "ranks",
         "recommend",
         "score",
         "serving_default",
@@ -71,3 +72,49 @@ def test_exported_model_in_a_fresh_process(tmp_path):
     assert out["ids"] == out["clean_ids"]  # the unknown id "nope" and "" are ignored
     np.testing.assert_allclose(out["rescored"], out["scores"], rtol=1e-5)
     assert out["example_ids"] == out["ids"]
+
+
+def _eval_example(item_seq, target, negatives, seen_items) -> bytes:
+    def ints(values):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+
+    feature = {
+        features.ITEM_SEQ: ints(item_seq),
+        features.TARGET: ints([target]),
+        features.NEGATIVES: ints(negatives),
+        features.SEEN_ITEMS: ints(seen_items),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def test_ranks_signature_gives_the_models_and_popularitys_ranks(tmp_path):
+    catalog = Catalog.synthetic(30, 4)
+    model = build_model(catalog, ModelConfig(max_len=4, hidden_dim=8, num_interests=4, top_k=2))
+    export.export_serving_model(model, catalog, str(tmp_path / "serving"))
+    examples = [
+        # a history longer than max_len: item 9 lies before the 4-item window
+        _eval_example([3, 4, 5, 6], 7, [10, 11, 12], [3, 4, 5, 6, 9]),
+        _eval_example([8], 2, [], [8]),  # a user without negatives
+    ]
+    served = tf.saved_model.load(str(tmp_path / "serving")).signatures[export.EVAL_SIGNATURE]
+    ranks = served(examples=tf.constant(examples))[export.EVAL_SIGNATURE].numpy()
+    assert ranks.shape == (2, 4)
+    batch = {
+        features.ITEM_SEQ: tf.constant([[3, 4, 5, 6], [0, 0, 0, 8]], tf.int64),
+        features.TARGET: tf.constant([[7], [2]], tf.int64),
+        features.NEGATIVES: tf.constant([[10, 11, 12], [0, 0, 0]], tf.int64),
+        features.SEEN_ITEMS: tf.constant([[3, 4, 5, 6, 9], [8, 0, 0, 0, 0]], tf.int64),
+    }
+    np.testing.assert_array_equal(ranks[:, :2], model.eval_ranks(batch).numpy())
+    assert ranks[1, ranking.SAMPLED] == ranking.NOT_RANKED
+    # Popularity: items ranked by their training counts, ties against the target.
+    counts = catalog.train_counts.astype(float)
+    expected = ranking.ranks(
+        tf.constant(np.tile(counts, (2, 1))),
+        batch[features.TARGET],
+        batch[features.NEGATIVES],
+        batch[features.SEEN_ITEMS],
+    ).numpy()
+    np.testing.assert_array_equal(ranks[:, 2:], expected)
+    unseen = [i for i in range(2, catalog.num_items) if i not in (3, 4, 5, 6, 9, 7)]
+    assert ranks[0, ranking.POPULARITY_CATALOG] == sum(counts[i] >= counts[7] for i in unseen)

@@ -5,15 +5,19 @@ items start at `FIRST_ITEM_INDEX`. The same reserved indices apply to categories
 
 - train examples: `user_id`, `item_seq` (the user's training prefix, most recent `max_len`).
 - eval / test examples: `user_id`, `item_seq` (history before the held-out item, most recent
-  `max_len`), `target` (the held-out item), `negatives` (`num_eval_negatives` items the
-  user never interacted with, sampled uniformly with a fixed seed) and `history_bucket`
-  (the untruncated history length, bucketed, for sliced evaluation).
+  `max_len`), `target` (the held-out item), `seen_items` (every distinct item the user
+  interacted with before the target, the whole history and not only the `max_len` window:
+  what the full-catalog ranking excludes), `negatives` (`num_eval_negatives` items the
+  user never interacted with, sampled uniformly with a fixed seed; empty for a user with
+  fewer unseen items than that, who is then evaluated on the full catalog only) and
+  `history_bucket` (the untruncated history length, bucketed, for sliced evaluation).
 """
 
 USER_ID = "user_id"
 ITEM_SEQ = "item_seq"
 TARGET = "target"
 NEGATIVES = "negatives"
+SEEN_ITEMS = "seen_items"
 # eval / test only: the history length before truncation, bucketed, for sliced metrics.
 HISTORY_BUCKET = "history_bucket"
 HISTORY_BUCKET_EDGES = (10, 50, 150)
@@ -35,6 +39,9 @@ VOCABULARY_SUBDIR = "vocabulary"
 # File names inside the vocabulary artifact.
 ITEM_VOCAB_FILE = "items.tsv"
 CATEGORY_VOCAB_FILE = "categories.tsv"
+# Interactions per item index in the training split (index \t count): the popularity
+# baseline the Evaluator's gate compares with, and the serving fallback.
+TRAIN_COUNTS_FILE = "train_counts.tsv"
 
 
 def history_bucket(length: int) -> str:

@@ -280,8 +280,7 @@ class SAIRModel(keras.Model):
         return self.score(user, candidates)
 
     def test_step(self, data):
-        scores = self.candidate_scores(data)
-        self.compiled_metrics.update_state(tf.zeros_like(scores[:, :1]), scores)
+        self.compiled_metrics.update_state(None, self.eval_ranks(data))
         return {m.name: m.result() for m in self.metrics}
 
     def catalog_scores(self, item_seq) -> tf.Tensor:
@@ -289,11 +288,29 @@ class SAIRModel(keras.Model):
         user = self.last_position(tf.cast(item_seq, tf.int64))
         return tf.matmul(user, self.embedding.item_embedding, transpose_b=True)
 
+    def eval_ranks(self, data) -> tf.Tensor:
+        """`[B, 2]` float32: the target's sampled rank among its negatives (`NOT_RANKED`
+        for a user without any) and its rank among every item the user has not interacted
+        with before it (`seen_items`, the whole history; the `item_seq` window when the
+        examples carry no seen items). See `ranking.ranks`."""
+        item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)
+        return tf.cast(
+            ranking.ranks(
+                self.catalog_scores(item_seq),
+                data[features.TARGET],
+                data[features.NEGATIVES],
+                seen_before_target(data),
+            ),
+            tf.float32,
+        )
+
     def catalog_rank(self, data) -> tf.Tensor:
         """Full-catalog rank of the target among the items the user has not seen."""
         item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)
         return ranking.catalog_rank(
-            self.catalog_scores(item_seq), tf.reshape(data[features.TARGET], [-1]), item_seq
+            self.catalog_scores(item_seq),
+            tf.reshape(data[features.TARGET], [-1]),
+            seen_before_target(data),
         )
 
     def get_config(self):
@@ -304,6 +321,15 @@ class SAIRModel(keras.Model):
             "max_item_categories": self.max_item_categories,
             "name": self.name,
         }
+
+
+def seen_before_target(data) -> tf.Tensor:
+    """`[B, N + S]` the items an evaluation example excludes from the catalog ranking: its
+    `item_seq` window and, where the examples carry them, its `seen_items`."""
+    item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)
+    if features.SEEN_ITEMS not in data:
+        return item_seq
+    return tf.concat([item_seq, tf.cast(data[features.SEEN_ITEMS], tf.int64)], axis=1)
 
 
 def _sum(layer) -> tf.Tensor:

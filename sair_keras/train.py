@@ -1,4 +1,6 @@
-"""Training with early stopping on validation NDCG@10, and evaluation of a trained model."""
+"""Training with early stopping on a validation ranking metric (`TrainConfig.
+early_stopping_metric`, by default the full-catalog NDCG@10), and evaluation of a trained
+model."""
 
 from __future__ import annotations
 
@@ -14,8 +16,6 @@ from sair_keras import ranking
 from sair_keras.checkpoint import TrainingCheckpoint
 from sair_keras.config import TrainConfig
 from sair_keras.model import SAIRModel
-
-EARLY_STOPPING_METRIC = "val_ndcg_10"
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -36,10 +36,12 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def compile_model(model: SAIRModel, config: TrainConfig) -> None:
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        metrics=ranking.sampled_metrics(),
-    )
+    """Adam; validation computes every metric of `ranking.METRIC_NAMES` (sampled and
+    full-catalog) from one catalog-wide score matrix per batch."""
+    metrics = ranking.all_metrics()
+    if config.early_stopping_metric not in ranking.METRIC_NAMES:
+        metrics.append(ranking.metric_from_name(config.early_stopping_metric))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), metrics=metrics)
 
 
 def fit(
@@ -51,7 +53,8 @@ def fit(
     verbose: int = 2,
     checkpoint_dir: str | None = None,
 ) -> keras.callbacks.History:
-    """Adam, early stopping on `val_ndcg_10` with `config.patience`, best weights restored.
+    """Adam, early stopping on `val_<config.early_stopping_metric>` with `config.patience`,
+    best weights restored.
 
     The model draws fresh training negatives in every step (`SAIRModel.train_step`).
     With `checkpoint_dir`, every epoch is saved there and a later call with the same
@@ -60,7 +63,7 @@ def fit(
     """
     compile_model(model, config)
     early = keras.callbacks.EarlyStopping(
-        monitor=EARLY_STOPPING_METRIC,
+        monitor="val_" + config.early_stopping_metric,
         mode="max",
         patience=config.patience,
         restore_best_weights=True,
@@ -92,23 +95,36 @@ def fit(
 
 
 def evaluate(model: SAIRModel, dataset: tf.data.Dataset, full_catalog: bool = True) -> dict:
-    """Sampled `hr_k`/`ndcg_k` (target among its negatives) and, with `full_catalog`,
-    `full_hr_k`/`full_ndcg_k` for k in 10, 20 (target among every unseen item)."""
-    sampled, full = [], []
-    for batch in dataset:
-        sampled.append(ranking.pessimistic_rank(model.candidate_scores(batch)).numpy())
-        if full_catalog:
-            full.append(model.catalog_rank(batch).numpy())
-    result: dict[str, Any] = rank_metrics(np.concatenate(sampled), ranking.CUTOFFS)
+    """Sampled `hr_k`/`ndcg_k` (target among its negatives; the users that have them) and,
+    with `full_catalog`, `full_hr_k`/`full_ndcg_k` for k in 10, 20 (target among every item
+    the user has not interacted with before it); `users` and, when some users have no
+    negatives, `users_sampled`."""
+    ranks = np.concatenate([model.eval_ranks(batch).numpy() for batch in dataset])
+    return ranks_to_metrics(ranks, full_catalog)
+
+
+def ranks_to_metrics(ranks: np.ndarray, full_catalog: bool = True) -> dict[str, Any]:
+    """The metrics of `evaluate` from a `[U, 2]` ranks array (`ranking.ranks`)."""
+    ranks = np.asarray(ranks).astype(np.int64)
+    sampled = ranks[:, ranking.SAMPLED]
+    sampled = sampled[sampled != ranking.NOT_RANKED]
+    result: dict[str, Any] = rank_metrics(sampled, ranking.CUTOFFS)
+    result["users"] = int(ranks.shape[0])
+    if len(sampled) != len(ranks):
+        result["users_sampled"] = int(len(sampled))
     if full_catalog:
-        full_metrics = rank_metrics(np.concatenate(full), (10, 20))
+        full_metrics = rank_metrics(ranks[:, ranking.CATALOG], ranking.FULL_CUTOFFS)
         full_metrics.pop("users")
         result.update({f"full_{k}": v for k, v in full_metrics.items()})
     return result
 
 
 def rank_metrics(ranks: np.ndarray, cutoffs: Iterable[int]) -> dict[str, float]:
-    ranks = tf.constant(ranks)
+    """`hr_k`, `ndcg_k` means over `ranks` (0 for no ranks) and `users`."""
+    ranks = tf.constant(np.asarray(ranks, dtype=np.int64).reshape(-1))
+    if ranks.shape[0] == 0:
+        out = {f"{m}_{k}": 0.0 for m in ("hr", "ndcg") for k in cutoffs}
+        return {**out, "users": 0}
     out = {}
     for k in cutoffs:
         out[f"hr_{k}"] = float(tf.reduce_mean(ranking.hit_rate(ranks, k)))

@@ -21,7 +21,16 @@ from sair_keras.model import build_model  # noqa: E402
 LOG = logging.getLogger("sair.trainer")
 
 
-_LOGGED = ("loss", "ranking_loss", "decov_loss", "balance_loss", "val_hr_10", "val_ndcg_10")
+_LOGGED = (
+    "loss",
+    "ranking_loss",
+    "decov_loss",
+    "balance_loss",
+    "val_hr_10",
+    "val_ndcg_10",
+    "val_full_hr_10",
+    "val_full_ndcg_10",
+)
 
 
 class EpochLog(keras.callbacks.Callback):

@@ -2,10 +2,12 @@
 
 Shared by the BatchRecommender component and `pipeline_runner.py recommend`.
 
-A user's history is rebuilt from the examples: the test example's `item_seq` followed by its
-`target` (everything the user did), or, for users too short to be held out, their training
-sequence. The SavedModel's `recommend` signature takes raw ids and never returns an item
-of the history.
+A user's history is rebuilt from the examples: the test example's `item_seq` window followed
+by its `target`, after the items of its `seen_items` that the window does not hold (the
+user's earlier items, whose order the examples do not keep), so that the model reads the
+most recent items and every item the user ever interacted with is excluded; for users too
+short to be held out, their training sequence. The SavedModel's `recommend` signature takes
+raw ids, reads the last `max_len` of them and never returns an item of the history.
 
 Outputs under `output_dir`:
   tfrecord/recommendations-*.tfrecord.gz   tf.train.Example: user_id (bytes),
@@ -42,15 +44,28 @@ class Recommendation(NamedTuple):
     scores: tuple[float, ...]
 
 
-def _parse(record: bytes) -> tuple[str, tuple[int, ...], int | None]:
+class HeldOutHistory(NamedTuple):
+    """A test example's history in item indices."""
+
+    item_seq: tuple[int, ...]  # the most recent max_len items before the target
+    target: int
+    seen_items: tuple[int, ...] = ()  # every item before the target (any order)
+
+
+def _parse(record: bytes) -> tuple[str, tuple[int, ...] | HeldOutHistory]:
+    """(user, training sequence) or (user, HeldOutHistory) for a test example."""
     from tensorflow.core.example import example_pb2
 
     ex = example_pb2.Example.FromString(record)
     feats = ex.features.feature
     user = feats[features.USER_ID].bytes_list.value[0].decode()
     seq = tuple(feats[features.ITEM_SEQ].int64_list.value)
-    target = feats[features.TARGET].int64_list.value[0] if features.TARGET in feats else None
-    return user, seq, target
+    if features.TARGET not in feats:
+        return user, seq
+    seen = (
+        tuple(feats[features.SEEN_ITEMS].int64_list.value) if features.SEEN_ITEMS in feats else ()
+    )
+    return user, HeldOutHistory(seq, feats[features.TARGET].int64_list.value[0], seen)
 
 
 class _HistoryFn(beam.DoFn):
@@ -69,11 +84,17 @@ class _HistoryFn(beam.DoFn):
 
 
 def full_history(
-    test: tuple[tuple[int, ...], int] | None, train: tuple[int, ...], item_ids: Sequence[str]
+    test: HeldOutHistory | None, train: tuple[int, ...], item_ids: Sequence[str]
 ) -> tuple[str, ...]:
-    """Raw ids of everything the user did: the test history and its target, or (for users
-    too short to be held out) the training sequence."""
-    indices = (*test[0], test[1]) if test is not None else train
+    """Raw ids of everything the user did, the most recent last: the seen items outside
+    the test window, the window and its target; or (for users too short to be held out)
+    the training sequence."""
+    if test is None:
+        indices = train
+    else:
+        window = set(test.item_seq)
+        earlier = tuple(i for i in test.seen_items if i not in window)
+        indices = (*earlier, *test.item_seq, test.target)
     return tuple(item_ids[i] for i in indices if i >= features.FIRST_ITEM_INDEX)
 
 
@@ -86,9 +107,9 @@ def find_user_history(examples_dir: str, user_id: str, item_ids: Sequence[str]) 
         pattern = posixpath.join(examples_dir, f"Split-{split}", "*")
         files = tf.io.gfile.glob(pattern)
         for raw in tf.data.TFRecordDataset(files, compression_type="GZIP"):
-            user, seq, target = _parse(raw.numpy())
+            user, history = _parse(raw.numpy())
             if user == user_id:
-                found[split] = (seq, target) if split == features.SPLIT_TEST else seq
+                found[split] = history
                 break
         if features.SPLIT_TEST in found:
             break
@@ -117,8 +138,8 @@ def ReadUserHistories(  # noqa: N802 (Beam transform names are CamelCase)
             | f"Parse{split.title()}" >> beam.Map(_parse)
         )
 
-    test = read(features.SPLIT_TEST) | "KeyTest" >> beam.Map(lambda r: (r[0], (r[1], r[2])))
-    train = read(features.SPLIT_TRAIN) | "KeyTrain" >> beam.Map(lambda r: (r[0], r[1]))
+    test = read(features.SPLIT_TEST)
+    train = read(features.SPLIT_TRAIN)
     return (
         {"test": test, "train": train}
         | "GroupByUser" >> beam.CoGroupByKey()

@@ -56,7 +56,11 @@ def test_executor_writes_every_output_artifact(tmp_path):
     for split in ("train", "eval", "test"):
         assert os.listdir(artifact_utils.get_split_uri([examples], split))
     assert os.path.exists(os.path.join(outputs["schema"][0].uri, "schema.pbtxt"))
-    assert sorted(os.listdir(outputs["vocabulary"][0].uri)) == ["categories.tsv", "items.tsv"]
+    assert sorted(os.listdir(outputs["vocabulary"][0].uri)) == [
+        "categories.tsv",
+        "items.tsv",
+        "train_counts.tsv",
+    ]
     report = json.loads(open(os.path.join(outputs["report"][0].uri, "data_report.json")).read())
     assert report["users"] == TINY.num_users
     assert outputs["report"][0].get_int_custom_property("rows_kept") == report["rows_kept"]

@@ -4,7 +4,8 @@ Outputs (directories may be any Beam filesystem path):
   examples_dir/Split-{train,eval,test}/data_tfrecord-*.gz   tf.train.Example
   schema_dir/schema.pbtxt                                   tensorflow_metadata Schema
   vocabulary_dir/{items,categories}.tsv                     see vocabulary.py
-  examples_dir/vocabulary/{items,categories}.tsv            the same, for the Trainer
+  vocabulary_dir/train_counts.tsv                           item index \t training-split count
+  examples_dir/vocabulary/                                  the same three, for the Trainer
   report_dir/data_report.json                               see report.py
 """
 
@@ -125,11 +126,17 @@ def build_pipeline(
         vocab, config.max_len, config.min_eval_interactions, config.num_eval_negatives
     )
     split_counts = {}
+    without_negatives = {}
     for name in features.SPLITS:
         records = split[name]
         if name != features.SPLIT_TRAIN:
             records = records | f"Negatives{name}" >> transforms.SampleEvalNegatives(
                 vocab, config.num_eval_negatives, config.seed, name
+            )
+            without_negatives[name] = beam.pvalue.AsSingleton(
+                records
+                | f"WithoutNegatives{name}" >> beam.Filter(lambda r: not r.negatives)
+                | f"CountWithoutNegatives{name}" >> beam.combiners.Count.Globally()
             )
         _ = (
             records
@@ -144,11 +151,24 @@ def build_pipeline(
             records | f"Count{name}" >> beam.combiners.Count.Globally()
         )
 
-    _ = vocab | "WriteVocabulary" >> beam.Map(lambda v: v.write(outputs.vocabulary_dir))
-    # A copy beside the splits: TFX's Trainer takes no custom input artifact, so the
-    # examples artifact carries the vocabulary its indices refer to.
-    _ = vocab | "WriteVocabularyWithExamples" >> beam.Map(
-        lambda v: v.write(posixpath.join(outputs.examples_dir, features.VOCABULARY_SUBDIR))
+    vocabulary_dirs = (
+        outputs.vocabulary_dir,
+        # A copy beside the splits: TFX's Trainer takes no custom input artifact, so the
+        # examples artifact carries the vocabulary its indices refer to.
+        posixpath.join(outputs.examples_dir, features.VOCABULARY_SUBDIR),
+    )
+    train_counts = split[transforms.TRAIN_ITEMS] | "TrainCounts" >> transforms.CountTrainItems()
+
+    def write_vocabulary(v, counts):
+        for directory in vocabulary_dirs:
+            v.write(directory)
+            fileio.write_text(
+                posixpath.join(directory, features.TRAIN_COUNTS_FILE),
+                transforms.train_counts_text(counts, v.num_items),
+            )
+
+    _ = vocab | "WriteVocabulary" >> beam.Map(
+        write_vocabulary, counts=beam.pvalue.AsSingleton(train_counts)
     )
 
     rejected = (read[transforms.REJECTED], histories[transforms.REJECTED]) | (
@@ -159,8 +179,10 @@ def build_pipeline(
         return report_lib.build_report(
             source_name=source.name,
             split_counts={name: side[f"n_{name}"] for name in features.SPLITS},
+            users_without_sampled_negatives={name: side[f"w_{name}"] for name in without_negatives},
             max_len=config.max_len,
-            **{k: v for k, v in side.items() if not k.startswith("n_")},
+            num_eval_negatives=config.num_eval_negatives,
+            **{k: v for k, v in side.items() if not k.startswith(("n_", "w_"))},
         )
 
     _ = (
@@ -188,6 +210,7 @@ def build_pipeline(
                 item_rejections | "ItemReasons" >> beam.Map(lambda r: r.reason), "CountItemRej"
             ),
             **{f"n_{name}": count for name, count in split_counts.items()},
+            **{f"w_{name}": count for name, count in without_negatives.items()},
         )
         | "WriteReport" >> beam.Map(report_lib.write_report, outputs.report_path)
     )
@@ -210,9 +233,11 @@ def schema_text(num_eval_negatives: int) -> str:
 
     add(features.USER_ID, schema_pb2.BYTES, 1.0, 1, 1)
     add(features.ITEM_SEQ, schema_pb2.INT, 1.0, 1)
-    # Only the eval and test splits carry a target and negatives.
+    # Only the eval and test splits carry a target, seen items and negatives; a user with
+    # fewer unseen items than num_eval_negatives has none.
     add(features.TARGET, schema_pb2.INT, 0.0, 1, 1)
-    add(features.NEGATIVES, schema_pb2.INT, 0.0, num_eval_negatives, num_eval_negatives)
+    add(features.SEEN_ITEMS, schema_pb2.INT, 0.0, 1)
+    add(features.NEGATIVES, schema_pb2.INT, 0.0, 0, num_eval_negatives)
     add(features.HISTORY_BUCKET, schema_pb2.BYTES, 0.0, 1, 1)
     return text_format.MessageToString(schema)
 

@@ -60,6 +60,7 @@ def _read_split(examples_dir, split):
             "item_seq": list(f[features.ITEM_SEQ].int64_list.value),
             "target": list(f[features.TARGET].int64_list.value),
             "negatives": list(f[features.NEGATIVES].int64_list.value),
+            "seen_items": list(f[features.SEEN_ITEMS].int64_list.value),
         }
     return out
 
@@ -144,6 +145,23 @@ def test_truncation_keeps_the_most_recent_items(tmp_path):
     train = _read_split(outputs.examples_dir, "train")["1"]
     assert [raw[i] for i in train["item_seq"]] == ["15", "16", "17"]
     assert result["sequences_truncated"] == 1
+    # The full-catalog ranking excludes the whole history, not only the window.
+    assert sorted(raw[i] for i in test["seen_items"]) == [str(i) for i in range(10, 19)]
+    val = _read_split(outputs.examples_dir, "eval")["1"]
+    assert sorted(raw[i] for i in val["seen_items"]) == [str(i) for i in range(10, 18)]
+    # The popularity baseline counts the training split, without the held-out items.
+    lines = tf.io.gfile.GFile(f"{outputs.vocabulary_dir}/{features.TRAIN_COUNTS_FILE}").read()
+    counts = {raw.get(int(i)): int(n) for i, n in (r.split("\t") for r in lines.splitlines())}
+    assert counts["10"] == 1 and counts["18"] == 0 and counts["19"] == 0
+    assert counts["30"] == counts["31"] == 1  # user 2 is train-only: all of it counts
+    assert len(lines.splitlines()) == result["items"] + features.FIRST_ITEM_INDEX
+
+
+def test_an_empty_test_split_fails_before_training_saying_why(tmp_path):
+    rows = [(1, 10, 1, 5), (1, 11, 2, 5), (2, 10, 1, 5)]
+    source = SourceConfig(paths=(_write_log(tmp_path / "log.csv", rows),), id_type="int")
+    with pytest.raises(report.IngestionError, match="the test split is empty: none of the 2"):
+        _run(tmp_path, source, DataConfig(num_eval_negatives=1))
 
 
 def test_gzip_and_latin1_inputs_are_read(tmp_path):
@@ -226,10 +244,10 @@ def test_parquet_input(tmp_path):
 
     table = pa.table(
         {
-            "user": ["a", "a", "a", "b", "b"],
-            "item": ["x", "y", "z", "x", None],
-            "ts": [3, 1, 2, 5, 6],
-            "score": [1.0, 2.0, float("nan"), 4.0, 5.0],
+            "user": ["a", "a", "a", "b", "b", "a"],
+            "item": ["x", "y", "z", "x", None, "w"],
+            "ts": [3, 1, 2, 5, 6, 4],
+            "score": [1.0, 2.0, float("nan"), 4.0, 5.0, 3.0],
         }
     )
     path = tmp_path / "log.parquet"
@@ -243,8 +261,8 @@ def test_parquet_input(tmp_path):
         rating_column="score",
     )
     result, _ = _run(tmp_path, source, DataConfig(num_eval_negatives=1, max_rejected_fraction=0.5))
-    assert result["rows_read"] == 5
-    assert result["rows_kept"] == 3
+    assert result["rows_read"] == 6
+    assert result["rows_kept"] == 4
     assert {k: v for k, v in result["rows_rejected"].items() if v} == {
         sources.NAN_RATING: 1,
         sources.MISSING_ID: 1,
@@ -270,10 +288,17 @@ def _catalog_source(tmp_path):
 
 def test_item_table_catalog_adds_unrated_items_and_draws_negatives_from_them(tmp_path):
     source = _catalog_source(tmp_path)
-    # Rated items only: each user has one unseen item, too few for 3 negatives.
-    result, _ = _run(tmp_path / "rated", source, DataConfig(num_eval_negatives=3))
-    assert result["examples"]["test"] == 0
-    assert result["users_train_only"] == {"too_few_unseen_items_for_negatives": 2}
+    # Rated items only: each user has one unseen item, too few for 3 negatives; both are
+    # still evaluated (on the full catalog) and counted.
+    result, outputs = _run(tmp_path / "rated", source, DataConfig(num_eval_negatives=3))
+    assert result["examples"]["test"] == 2
+    assert result["users_train_only"] == {}
+    assert result["users_without_sampled_negatives"] == {"eval": 2, "test": 2}
+    assert all(not ex["negatives"] for ex in _read_split(outputs.examples_dir, "test").values())
+    table = report.format_table(result)
+    assert "test users without sampled negatives   2" in " ".join(table.split("  ")).replace(
+        "  ", " "
+    ) or "test users without sampled negatives" in table
 
     config = DataConfig(num_eval_negatives=3, item_catalog="item_table")
     result, outputs = _run(tmp_path / "table", source, config)

@@ -40,6 +40,8 @@ def build_report(
     train_only: Iterable[tuple[str, int]],
     item_rows_rejected: Iterable[tuple[str, int]],
     max_len: int,
+    users_without_sampled_negatives: Mapping[str, int] | None = None,
+    num_eval_negatives: int | None = None,
 ) -> dict[str, Any]:
     rows_rejected = dict.fromkeys(REJECTION_REASONS, 0)
     rows_rejected.update(dict(rejected))
@@ -64,6 +66,10 @@ def build_report(
         ],
         "examples": dict(split_counts),
         "users_train_only": dict(train_only),
+        # Held-out users with fewer unseen items than num_eval_negatives, per split: ranked
+        # on the full catalog only, left out of the sampled metrics.
+        "users_without_sampled_negatives": dict(users_without_sampled_negatives or {}),
+        "num_eval_negatives": num_eval_negatives,
         "items_without_category": vocab.items_without_category,
         # Catalog items no kept interaction mentions (DataConfig.item_catalog "item_table").
         "items_without_interactions": vocab.items_without_interactions,
@@ -92,6 +98,13 @@ def check_report(report: Mapping[str, Any], max_rejected_fraction: float) -> Non
         raise IngestionError(
             f"{rejected} of {read} rows rejected ({rejected / read:.1%} > max_rejected_fraction "
             f"{max_rejected_fraction:.1%}; {_reasons(report)}); first bad rows:\n{first}"
+        )
+    if not report["examples"].get("test"):
+        raise IngestionError(
+            f"the test split is empty: none of the {report['users']} users has enough "
+            "interactions to be held out (leave-one-out needs a training, a validation and a "
+            f"test item; the longest history has {report.get('max_sequence_length', 0)}), so "
+            "no model could be evaluated; give a log with longer user histories"
         )
 
 
@@ -129,6 +142,9 @@ def format_table(report: Mapping[str, Any]) -> str:
         rows.append((f"{split} examples", f"{n:,}"))
     for reason, n in report["users_train_only"].items():
         rows.append((f"train-only users: {reason}", f"{n:,}"))
+    for split, n in report.get("users_without_sampled_negatives", {}).items():
+        if n:
+            rows.append((f"{split} users without sampled negatives", f"{n:,}"))
     rows.append(("items without category", f"{report['items_without_category']:,}"))
     if report.get("items_without_interactions"):  # item_catalog "item_table"
         rows.append(("items without interactions", f"{report['items_without_interactions']:,}"))

@@ -1,7 +1,8 @@
-"""The Beam transforms of the ingestion, one concept each (SAIR_SPEC §7).
+"""The Beam transforms of the ingestion, one concept each (docs/MODEL.md, data).
 
 read (validate & count) → user histories (stable time order, duplicates out) → vocabularies
-→ leave-one-out with truncation → evaluation negatives → tf.Example.
+→ leave-one-out with truncation → evaluation negatives → tf.Example; the training split's
+item counts (the popularity baseline) beside them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ REJECTED = "rejected"
 ROWS_READ = "rows_read"
 ITEM_CATEGORIES = "item_categories"
 TRAIN_ONLY = "train_only"
+TRAIN_ITEMS = "train_items"
 
 
 class UserChunk(NamedTuple):
@@ -54,16 +56,18 @@ class HeldOut(NamedTuple):
     user: str
     item_seq: list[int]
     target: int
-    seen: list[int]
+    seen: list[int]  # every item of the user's whole log: negatives are drawn outside it
     history_length: int = 0  # items before the target, before truncation
+    seen_items: list[int] = []  # distinct items before the target (the whole history)
 
 
 class EvalSequence(NamedTuple):
     user: str
     item_seq: list[int]
     target: int
-    negatives: list[int]
+    negatives: list[int]  # empty when the user has too few unseen items
     history_length: int = 0
+    seen_items: list[int] = []
 
 
 # --------------------------------------------------------------------------- reading
@@ -263,21 +267,24 @@ class _LeaveOneOutFn(beam.DoFn):
     def process(self, history: UserHistory, vocab: Vocabulary) -> Iterator:
         index = self._index(vocab)
         items = [index[i] for i in history.items]
-        min_eval = self._min_eval
-        if len(items) >= min_eval and vocab.num_items - len(set(items)) < self._num_negatives:
-            yield pvalue.TaggedOutput(TRAIN_ONLY, "too_few_unseen_items_for_negatives")
-            min_eval = len(items) + 1
-        elif len(items) < min_eval:
+        if len(items) < self._min_eval:
             yield pvalue.TaggedOutput(TRAIN_ONLY, "fewer_than_min_interactions")
-        train, val, test = leave_one_out(items, self._max_len, min_eval)
+        train, val, test = leave_one_out(items, self._max_len, self._min_eval)
         yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, train))
-        if val is not None:
-            seen = sorted(set(items))
-            n = len(items)
-            yield pvalue.TaggedOutput(features.SPLIT_EVAL, HeldOut(history.user, *val, seen, n - 2))
-            yield pvalue.TaggedOutput(
-                features.SPLIT_TEST, HeldOut(history.user, *test, seen, n - 1)
-            )
+        if val is None:
+            yield pvalue.TaggedOutput(TRAIN_ITEMS, items)
+            return
+        yield pvalue.TaggedOutput(TRAIN_ITEMS, items[:-2])
+        seen = sorted(set(items))
+        n = len(items)
+        yield pvalue.TaggedOutput(
+            features.SPLIT_EVAL,
+            HeldOut(history.user, *val, seen, n - 2, sorted(set(items[:-2]))),
+        )
+        yield pvalue.TaggedOutput(
+            features.SPLIT_TEST,
+            HeldOut(history.user, *test, seen, n - 1, sorted(set(items[:-1]))),
+        )
 
 
 @beam.ptransform_fn
@@ -288,11 +295,51 @@ def SplitLeaveOneOut(  # noqa: N802
     min_eval_interactions: int,
     num_eval_negatives: int,
 ) -> pvalue.DoOutputsTuple:
-    """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_only`: reason."""
+    """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_only`: reason;
+    `train_items`: the item indices of each user's training part, untruncated."""
     return histories | "LeaveOneOut" >> beam.ParDo(
         _LeaveOneOutFn(max_len, min_eval_interactions, num_eval_negatives),
         vocab=beam.pvalue.AsSingleton(vocabulary),
-    ).with_outputs(features.SPLIT_TRAIN, features.SPLIT_EVAL, features.SPLIT_TEST, TRAIN_ONLY)
+    ).with_outputs(
+        features.SPLIT_TRAIN, features.SPLIT_EVAL, features.SPLIT_TEST, TRAIN_ONLY, TRAIN_ITEMS
+    )
+
+
+class _IndexCountsFn(beam.CombineFn):
+    """Lists of item indices → {index: count}."""
+
+    def create_accumulator(self) -> Counter:
+        return Counter()
+
+    def add_input(self, acc: Counter, items: list[int]) -> Counter:
+        acc.update(items)
+        return acc
+
+    def merge_accumulators(self, accs: Iterable[Counter]) -> Counter:
+        out = Counter()
+        for a in accs:
+            out.update(a)
+        return out
+
+    def extract_output(self, acc: Counter) -> dict[int, int]:
+        return dict(acc)
+
+
+@beam.ptransform_fn
+def CountTrainItems(  # noqa: N802
+    train_items: beam.PCollection[list[int]],
+) -> beam.PCollection[dict[int, int]]:
+    """The `train_items` of `SplitLeaveOneOut` → one {item index: interactions in the
+    training split}: the popularity baseline, counted without the held-out items."""
+    return train_items | "Count" >> beam.CombineGlobally(_IndexCountsFn())
+
+
+def train_counts_text(counts: dict[int, int], num_items: int) -> str:
+    """`index \t count` for every index of the item vocabulary (padding and `[UNK]` 0)."""
+    end = features.FIRST_ITEM_INDEX + num_items
+    return "".join(
+        f"{i}\t{counts.get(i, 0) if i >= features.FIRST_ITEM_INDEX else 0}\n" for i in range(end)
+    )
 
 
 # --------------------------------------------------------------------------- negatives
@@ -334,12 +381,23 @@ def SampleEvalNegatives(  # noqa: N802
     split: str,
 ) -> beam.PCollection[EvalSequence]:
     """HeldOut → EvalSequence with negatives seeded by (seed, split, user): the same input
-    and seed give the same candidates whatever the runner or its parallelism."""
+    and seed give the same candidates whatever the runner or its parallelism. A user with
+    fewer unseen items than `num_negatives` gets none (`without_negatives`): they are
+    evaluated on the full catalog only."""
 
     def attach(case: HeldOut, vocab: Vocabulary) -> EvalSequence:
-        rng = np.random.default_rng(stable_seed(seed, split, case.user))
-        negatives = sample_negatives(case.seen, vocab.num_items, num_negatives, rng)
-        return EvalSequence(case.user, case.item_seq, case.target, negatives, case.history_length)
+        negatives: list[int] = []
+        if vocab.num_items - len(set(case.seen)) >= num_negatives:
+            rng = np.random.default_rng(stable_seed(seed, split, case.user))
+            negatives = sample_negatives(case.seen, vocab.num_items, num_negatives, rng)
+        return EvalSequence(
+            case.user,
+            case.item_seq,
+            case.target,
+            negatives,
+            case.history_length,
+            case.seen_items,
+        )
 
     return held_out | "Sample" >> beam.Map(attach, vocab=beam.pvalue.AsSingleton(vocabulary))
 
@@ -358,6 +416,7 @@ def to_tf_example(record: TrainSequence | EvalSequence) -> bytes:
     if isinstance(record, EvalSequence):
         feats[features.TARGET].int64_list.value.append(record.target)
         feats[features.NEGATIVES].int64_list.value.extend(record.negatives)
+        feats[features.SEEN_ITEMS].int64_list.value.extend(record.seen_items)
         feats[features.HISTORY_BUCKET].bytes_list.value.append(
             features.history_bucket(record.history_length).encode("utf-8")
         )

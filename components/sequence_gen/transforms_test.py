@@ -159,19 +159,31 @@ def test_split_leave_one_out_in_a_pipeline():
             equal_to([("u", [6, 2]), ("v", [5, 2])]),
             label="train",
         )
+        # The seen items are the whole history before the target, not the max_len window:
+        # the test window [a, c] leaves out e, which the full-catalog ranking must exclude.
         assert_that(
             out[features.SPLIT_EVAL] | "E" >> beam.Map(tuple),
-            equal_to([("u", [6, 2], 4, [2, 3, 4, 6], 2)]),
+            equal_to([("u", [6, 2], 4, [2, 3, 4, 6], 2, [2, 6])]),
             label="eval",
         )
         assert_that(
             out[features.SPLIT_TEST] | "S" >> beam.Map(tuple),
-            equal_to([("u", [2, 4], 3, [2, 3, 4, 6], 3)]),
+            equal_to([("u", [2, 4], 3, [2, 3, 4, 6], 3, [2, 4, 6])]),
             label="test",
         )
         assert_that(
             out[transforms.TRAIN_ONLY], equal_to(["fewer_than_min_interactions"]), label="only"
         )
+        # The popularity baseline counts the training part only (no held-out item).
+        assert_that(
+            out[transforms.TRAIN_ITEMS] | transforms.CountTrainItems(),
+            equal_to([{6: 1, 2: 2, 5: 1}]),
+            label="counts",
+        )
+
+
+def test_train_counts_text_has_a_row_per_index():
+    assert transforms.train_counts_text({2: 5, 4: 1}, 3) == "0\t0\n1\t0\n2\t5\n3\t0\n4\t1\n"
 
 
 def test_sample_negatives_avoids_history_and_is_seeded():
@@ -221,6 +233,15 @@ def test_sample_eval_negatives_transform_draws_per_user_seeded_negatives():
         assert_that(out, equal_to(expected(7)))
 
 
+def test_a_user_with_too_few_unseen_items_gets_no_negatives_but_stays_evaluated():
+    vocab = Vocabulary(tuple("abcde"), (1,) * 5, (), ((1,),) * 5)
+    case = HeldOut("u", [2, 3], 4, [2, 3, 4], 2, [2, 3])  # 2 unseen items (5, 6)
+    with TestPipeline() as p:
+        v = p | "V" >> beam.Create([vocab])
+        out = p | "C" >> beam.Create([case]) | transforms.SampleEvalNegatives(v, 3, 7, "test")
+        assert_that(out, equal_to([EvalSequence("u", [2, 3], 4, [], 2, [2, 3])]))
+
+
 def test_stable_seed_does_not_depend_on_hash_seed():
     # A fixed value: Python's hash() would change between processes.
     assert transforms.stable_seed(42, "test", "u1") == transforms.stable_seed(42, "test", "u1")
@@ -232,9 +253,10 @@ def test_to_tf_example_uses_the_contract_feature_names():
     import tensorflow as tf
 
     ex = tf.train.Example.FromString(
-        transforms.to_tf_example(EvalSequence("u7", [2, 3], 4, [5, 6], 12))
+        transforms.to_tf_example(EvalSequence("u7", [2, 3], 4, [5, 6], 12, [2, 3, 9]))
     )
     f = ex.features.feature
+    assert list(f[features.SEEN_ITEMS].int64_list.value) == [2, 3, 9]
     assert f[features.USER_ID].bytes_list.value == [b"u7"]
     assert list(f[features.ITEM_SEQ].int64_list.value) == [2, 3]
     assert list(f[features.TARGET].int64_list.value) == [4]
