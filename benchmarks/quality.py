@@ -1,13 +1,19 @@
 """Quality benchmark: train and evaluate SAIR variants and a popularity baseline.
 
-  python benchmarks/quality.py --dataset ml-100k --variants sasrec sair --seeds 0 1 2
+  python benchmarks/quality.py --dataset ml-100k --variants popularity sasrec sair --seeds 0 1 2
+  python benchmarks/quality.py --dataset ml-1m --variants popularity --results OUT.json
 
 Ingests `../shared/data/<dataset>` with the project's ingestion (never copied), trains each
-variant per seed with early stopping on validation NDCG@10 (best weights restored), and
-scores the **test** split: sampled HR/NDCG@5/10/20 (target among its 100 fixed negatives)
-and full-catalog HR/NDCG@10/20. The popularity baseline ranks by item counts in the
-training split only. Writes `benchmarks/results/<dataset>.json`:
-`summary.<variant>.test.<metric>.{mean,std}`, every run under `runs`.
+variant per seed with early stopping on a validation metric (`--early-stopping-metric`,
+default full-catalog NDCG@10; best weights restored), and scores the **test** split: sampled
+HR/NDCG@5/10/20 (target among its 100 fixed negatives) and full-catalog HR/NDCG@10/20
+(target among every item the user did not interact with before it). The `popularity`
+variant trains nothing: it ranks items by their interactions in the training split.
+Writes `benchmarks/results/<dataset>.json`: every run under `runs`, each with the settings
+it ran with; `configurations` (every configuration run, with its validation scores);
+`chosen` (the configuration chosen by validation, `quality_summary.choose`) and `summary`
+(`summary.<variant>.test.<metric>.{mean,std}`, std with ddof=1, for the chosen
+configuration and popularity).
 
 Settings other than the protocol's make another protocol, whose runs go to a file of their
 own (by default `<dataset>-batch<N>.json`, `<dataset>-item_table.json`, `<dataset>-e<N>.json`,
@@ -34,15 +40,19 @@ import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
-from quality_summary import summarize  # noqa: E402
+from quality_summary import (  # noqa: E402
+    WHOLE_HISTORY,
+    config_key,
+    configurations,
+    headline,
+)
 
 from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
-from sair_keras.config import RECIPES, sasrec_recipe  # noqa: E402
+from sair_keras.config import RECIPES, VARIANTS, TrainConfig, sasrec_recipe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,40 +85,26 @@ def ingest(dataset: str, shared_data: Path, out: Path, item_catalog: str = DEFAU
 
 
 def popularity(outputs) -> dict:
-    """Ranks test candidates by their count in the training split (no test leakage)."""
+    """Ranks each test target by its item's interactions in the training split (the
+    ingestion's count file; no held-out item counted), sampled and on the full catalog
+    without the user's seen items, ties against the target."""
     import tensorflow as tf
 
     from sair_keras import data, features, ranking, train
+    from sair_keras.catalog import Catalog
 
-    counts: Counter = Counter()
-    train_ds = data.train_dataset(data.split_pattern(outputs.examples_dir, "train"), 1024, 150)
-    for batch in train_ds:
-        counts.update(batch[features.ITEM_SEQ].numpy().ravel().tolist())
-    counts.pop(features.PAD_INDEX, None)
-    table = np.zeros(max(counts) + 1 if counts else 1, dtype=np.float32)
-    for item, n in counts.items():
-        table[item] = n
-    sampled, full = [], []
-    for batch in data.eval_dataset(data.split_pattern(outputs.examples_dir, "test"), 1024, 150):
-        cand = np.concatenate(
-            [batch[features.TARGET].numpy(), batch[features.NEGATIVES].numpy()], axis=1
+    counts = tf.constant(Catalog.load(outputs.vocabulary_dir).train_counts, tf.float32)
+    ranks = []
+    test = data.eval_dataset(data.split_pattern(outputs.examples_dir, "test"), 1024, 150)
+    for batch in test:
+        scores = tf.broadcast_to(
+            counts[None, :], [tf.shape(batch[features.TARGET])[0], counts.shape[0]]
         )
-        scores = table[np.minimum(cand, len(table) - 1)] * (cand < len(table))
-        sampled.append(ranking.pessimistic_rank(tf.constant(scores)).numpy())
-        b = cand.shape[0]
-        catalog = np.tile(np.pad(table, (0, max(0, int(cand.max()) + 1 - len(table)))), (b, 1))
-        full.append(
-            ranking.catalog_rank(
-                tf.constant(catalog),
-                tf.constant(batch[features.TARGET].numpy()[:, 0]),
-                batch[features.ITEM_SEQ],
-            ).numpy()
+        seen = tf.concat([batch[features.ITEM_SEQ], batch[features.SEEN_ITEMS]], axis=1)
+        ranks.append(
+            ranking.ranks(scores, batch[features.TARGET], batch[features.NEGATIVES], seen).numpy()
         )
-    result = train.rank_metrics(np.concatenate(sampled), ranking.CUTOFFS)
-    full_m = train.rank_metrics(np.concatenate(full), (10, 20))
-    full_m.pop("users")
-    result.update({f"full_{k}": v for k, v in full_m.items()})
-    return result
+    return train.ranks_to_metrics(np.concatenate(ranks))
 
 
 class Progress:
@@ -119,11 +115,13 @@ class Progress:
         class _Progress(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
                 if (epoch + 1) % 10 == 0:
+                    shown = " ".join(
+                        f"{k} {logs.get(k, float('nan')):.4f}"
+                        for k in ("val_ndcg_10", "val_full_hr_10", "val_full_ndcg_10")
+                    )
                     print(
                         f"  {label} epoch {epoch + 1}: ranking {logs['ranking_loss']:.4f} "
-                        f"val_hr_10 {logs.get('val_hr_10', float('nan')):.4f} "
-                        f"val_ndcg_10 {logs.get('val_ndcg_10', float('nan')):.4f} "
-                        f"{logs['elapsed_seconds']:.0f} s",
+                        f"{shown} {logs['elapsed_seconds']:.0f} s",
                         flush=True,
                     )
 
@@ -197,30 +195,53 @@ def model_config_for(dataset: str, variant: str, recipe: str, dropout: float | N
     )
 
 
+def run_configs(dataset: str, variant: str, seed: int, args):
+    """(ModelConfig, TrainConfig) of one run."""
+    from sair_keras.config import TrainConfig
+
+    model_config = model_config_for(dataset, variant, args.recipe, args.dropout)
+    train_config = TrainConfig(
+        epochs=args.max_epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        seed=seed,
+        early_stopping_metric=args.early_stopping_metric,
+    )
+    return model_config, train_config
+
+
+def planned_run(dataset: str, variant: str, seed: int, args) -> dict:
+    """What identifies a run before it trains: variant, seed, recipe name and every
+    setting (its configuration, `quality_summary.config_key`)."""
+    model_config, train_config = run_configs(dataset, variant, seed, args)
+    return {
+        "variant": variant,
+        "seed": seed,
+        "recipe": args.recipe,
+        "item_catalog": args.item_catalog,
+        "model_config": model_config.to_dict(),
+        "train_config": train_config.to_dict(),
+    }
+
+
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     import tensorflow as tf
 
     from sair_keras import data, diagnostics, train
     from sair_keras.catalog import Catalog
-    from sair_keras.config import TrainConfig
     from sair_keras.model import build_model
 
     tf.keras.utils.set_random_seed(seed)
-    model_config = model_config_for(dataset, variant, args.recipe, args.dropout)
-    train_config = TrainConfig(
-        epochs=args.max_epochs, patience=args.patience, batch_size=args.batch_size, seed=seed
-    )
+    model_config, train_config = run_configs(dataset, variant, seed, args)
     catalog = Catalog.load(outputs.vocabulary_dir)
     model = build_model(catalog, model_config)
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     train_ds = data.train_dataset(split("train"), train_config.batch_size, 150, seed=seed)
     val_ds = data.eval_dataset(split("eval"), 512, 150)
     test_ds = data.eval_dataset(split("test"), 512, 150)
+    planned = planned_run(dataset, variant, seed, args)
     checkpoint_dir = Path(args.checkpoint_dir) / (
-        f"{dataset}-{variant}-{args.recipe}-seed{seed}"
-        f"-e{args.max_epochs}-p{args.patience}-d{model_config.dropout}"
-        + ("" if args.batch_size == PAPER_BATCH else f"-b{args.batch_size}")
-        + ("" if args.item_catalog == DEFAULT_CATALOG else f"-{args.item_catalog}")
+        f"{dataset}-{variant}-{args.recipe}-seed{seed}-{config_key(planned)}"
     )
     if not args.resume:  # a fresh benchmark starts its runs from scratch
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
@@ -252,22 +273,21 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
             ),
         )
         export.export_serving_model(model, catalog, export_path)
-    best = int(np.argmax(h["val_ndcg_10"]))
+    best = int(np.argmax(h["val_" + train_config.early_stopping_metric]))
     reached = [t for t, hr in zip(h["elapsed_seconds"], h["val_hr_10"], strict=True) if hr >= 0.82]
     return {
-        "variant": variant,
-        "seed": seed,
-        "recipe": args.recipe,
-        "item_catalog": args.item_catalog,
-        "model_config": model_config.to_dict(),
-        "train_config": train_config.to_dict(),
+        **planned,
+        "full_catalog_excludes": WHOLE_HISTORY,
         "epochs_run": len(h["loss"]),
         "best_epoch": best + 1,
+        # Validation at the best epoch (chosen by the early-stopping metric).
         "best_val_ndcg_10": float(h["val_ndcg_10"][best]),
+        "best_val_full_ndcg_10": float(h["val_full_ndcg_10"][best]),
         "train_wall_s": round(wall, 1),
         "seconds_to_val_hr10_0.82": round(reached[0], 1) if reached else None,
         "val_hr_10": [round(float(v), 4) for v in h["val_hr_10"]],
         "val_ndcg_10": [round(float(v), 4) for v in h["val_ndcg_10"]],
+        "val_full_ndcg_10": [round(float(v), 4) for v in h["val_full_ndcg_10"]],
         "epoch_seconds": [round(float(v), 2) for v in h["epoch_seconds"]],
         "load_average_end": [round(v, 2) for v in os.getloadavg()],
         "tf_threads": {
@@ -304,7 +324,19 @@ def _same_protocol(run: dict, args) -> bool:
 
 
 def _key(run: dict) -> tuple:
-    return (run["variant"], run["seed"], run.get("recipe", "default"))
+    """Runs are keyed by variant, seed and configuration: runs of other settings never
+    replace each other, whatever their recipe's name."""
+    if run["variant"] == "popularity":
+        return ("popularity",)
+    return (run["variant"], run["seed"], config_key(run))
+
+
+def _kept(run: dict) -> bool:
+    """Runs a results file keeps: trained runs, and the popularity baseline when it was
+    measured with the whole history excluded (an older one is measured again)."""
+    if run["variant"] == "popularity":
+        return run.get("full_catalog_excludes") == WHOLE_HISTORY
+    return "train_config" in run
 
 
 def check_protocol(on_disk: list[dict], args, path: Path) -> None:
@@ -330,7 +362,7 @@ def merge_runs(on_disk: list[dict], mine: list[dict], args, path: Path) -> list[
     on disk raise ValueError (see `check_protocol`) rather than being dropped."""
     check_protocol(on_disk, args, path)
     have = {_key(r) for r in mine}
-    theirs = [r for r in on_disk if "train_config" in r and _key(r) not in have]
+    theirs = [r for r in on_disk if _kept(r) and _key(r) not in have]
     return mine + theirs
 
 
@@ -344,6 +376,19 @@ def locked(path: Path):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def portable_argv(argv: list[str]) -> list[str]:
+    """The command line with paths inside the repository made relative to it and other
+    absolute paths replaced by a placeholder: a results file names no machine's folders."""
+    out = []
+    for arg in argv:
+        flag, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        if value.startswith("/"):
+            path = Path(value)
+            value = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else f"<{path.name}>"
+        out.append(f"{flag}{eq}{value}" if eq else value)
+    return out
 
 
 def check_variants(variants: list[str], recipe: str) -> None:
@@ -363,10 +408,22 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--dataset", choices=sorted(INTERESTS), default="ml-100k")
-    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    p.add_argument(
+        "--variants",
+        nargs="+",
+        choices=("popularity", *VARIANTS),
+        default=["popularity", "sasrec", "sair"],
+        help="popularity trains nothing (items by their training-split counts)",
+    )
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--max-epochs", type=int, default=OUR_EPOCHS)
     p.add_argument("--patience", type=int, default=OUR_PATIENCE)
+    p.add_argument(
+        "--early-stopping-metric",
+        default=TrainConfig().early_stopping_metric,
+        help="validation metric early stopping follows (default %(default)s; ndcg_10 for "
+        "the paper's sampled protocol)",
+    )
     p.add_argument(
         "--batch-size",
         type=int,
@@ -439,32 +496,29 @@ def main() -> int:
     def write(runs, report):
         with locked(results_path):
             if args.resume and results_path.exists():
-                runs = [runs[0]] + merge_runs(
-                    json.loads(results_path.read_text())["runs"], runs[1:], args, results_path
-                )
+                on_disk = json.loads(results_path.read_text())["runs"]
+                runs = merge_runs(on_disk, runs, args, results_path)
             _write(runs, report)
 
     def _write(runs, report):
         result = {
             "dataset": args.dataset,
             "protocol": "leave-one-out; test split; sampled: target among 100 fixed negatives "
-            "(pessimistic ties); full: target among all items the user has not seen",
+            "(pessimistic ties); full: target among every item the user did not interact "
+            "with before it (pessimistic ties); a configuration is chosen on validation",
             "item_catalog": args.item_catalog,
             "data": {
                 k: report[k]
                 for k in ("users", "items", "actions", "categories", "items_without_interactions")
             },
-            "summary": summarize([r for r in runs if r.get("recipe", "default") == "default"]),
-            "recipes": {
-                name: summarize([r for r in runs if r.get("recipe") == name])
-                for name in sorted({r["recipe"] for r in runs if "recipe" in r} - {"default"})
-            },
+            **headline(runs),
+            "configurations": configurations(runs),
             "runs": runs,
             "environment": {
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
                 "date": time.strftime("%Y-%m-%d"),
-                "command": " ".join(["python", *sys.argv]),
+                "command": " ".join(["python", *portable_argv(sys.argv)]),
             },
         }
         tmp = results_path.with_suffix(".json.tmp")
@@ -473,19 +527,25 @@ def main() -> int:
 
     kept = []
     if args.resume and results_path.exists():
-        kept = [r for r in json.loads(results_path.read_text())["runs"] if "train_config" in r]
+        kept = [r for r in json.loads(results_path.read_text())["runs"] if _kept(r)]
         try:  # before any work: refuse rather than drop another protocol's runs
             check_protocol(kept, args, results_path)
         except ValueError as e:
             p.error(str(e))
+    trained = [v for v in args.variants if v != "popularity"]
     with tempfile.TemporaryDirectory() as tmp:
         outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp), args.item_catalog)
-        runs = [{"variant": "popularity", "seed": None, "test": popularity(outputs)}, *kept]
-        done = {(r["variant"], r["seed"], r.get("recipe", "default")) for r in runs}
-        print(f"popularity: {json.dumps(runs[0]['test'])}", flush=True)
+        runs = list(kept)
+        if "popularity" in args.variants:
+            base = {"variant": "popularity", "seed": None, "full_catalog_excludes": WHOLE_HISTORY}
+            runs = [r for r in runs if r["variant"] != "popularity"]
+            runs.insert(0, {**base, "test": popularity(outputs)})
+            print(f"popularity: {json.dumps(runs[0]['test'])}", flush=True)
+            write(runs, report)
+        done = {_key(r) for r in runs}
         for seed in args.seeds:  # seed by seed: each finished seed compares every variant
-            for variant in args.variants:
-                if (variant, seed, args.recipe) in done:
+            for variant in trained:
+                if _key(planned_run(args.dataset, variant, seed, args)) in done:
                     print(f"{variant} seed {seed} ({args.recipe}): already done", flush=True)
                     continue
                 run = run_variant(outputs, args.dataset, variant, seed, args)

@@ -42,7 +42,7 @@ def _metric(class_name: str, name: str, threshold=None, **config) -> tfma.Metric
 def _ranking_metric(name: str, threshold=None, popularity: bool = False) -> tfma.MetricConfig:
     kind, k, catalog = metric_names.parse_metric_name(name)
     return _metric(
-        "HitRate" if kind == "hr" else "NDCG",
+        "RankingHitRate" if kind == "hr" else "RankingNDCG",
         metric_names.metric_name(kind, k, catalog, popularity),
         threshold,
         k=k,
@@ -76,7 +76,7 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
     metrics.append(
         _metric(
-            "OverPopularity",
+            "RankingOverPopularity",
             e.gate_metric + metric_names.OVER_POPULARITY_SUFFIX,
             over if e.beat_popularity else None,
             metric=e.gate_metric,

@@ -280,7 +280,9 @@ class SAIRModel(keras.Model):
         return self.score(user, candidates)
 
     def test_step(self, data):
-        self.compiled_metrics.update_state(None, self.eval_ranks(data))
+        ranks = self.eval_ranks(data)
+        # y_true is unused (the ranks carry the label), but Keras skips metrics without it.
+        self.compiled_metrics.update_state(tf.zeros_like(ranks[:, :1]), ranks)
         return {m.name: m.result() for m in self.metrics}
 
     def catalog_scores(self, item_seq) -> tf.Tensor:

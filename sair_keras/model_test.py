@@ -244,3 +244,67 @@ def test_saved_model_gives_identical_scores_in_a_fresh_process(tmp_path, variant
     """)
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
     np.testing.assert_array_equal(np.load(tmp_path / "got.npy"), expected)
+
+
+def test_an_item_seen_before_the_window_is_not_ranked_above_the_target():
+    # A user with a history longer than max_len: item `early` lies before the N-item window.
+    model = _with_live_head(_model("sair"))
+    window = SEQ[1:]  # items 3..12, N = 10
+    scores = model.catalog_scores(window).numpy()[0]
+    unseen = [
+        i for i in range(features.FIRST_ITEM_INDEX, CATALOG.num_items) if i not in range(3, 13)
+    ]
+    by_score = sorted(unseen, key=lambda i: -scores[i])
+    early, target = by_score[0], by_score[len(by_score) // 2]  # early scores above the target
+
+    def ranks(seen_items):
+        batch = {
+            features.ITEM_SEQ: window,
+            features.TARGET: tf.constant([[target]]),
+            features.NEGATIVES: tf.constant([[by_score[-1], by_score[-2]]]),
+            features.SEEN_ITEMS: tf.constant([seen_items]),
+        }
+        return model.eval_ranks(batch).numpy()[0]
+
+    whole_history = ranks([early, *range(3, 13)])
+    window_only = ranks(list(range(3, 13)))
+    assert whole_history[1] == len(by_score) // 2 - 1  # every higher unseen item but `early`
+    assert window_only[1] == whole_history[1] + 1  # the window alone would rank it above
+    assert whole_history[0] == 0  # the two lowest items as negatives
+
+
+def test_evaluate_reports_sampled_and_full_metrics_and_users_without_negatives():
+    from sair_keras import train
+
+    model = _model("sasrec")
+    batch = {
+        features.ITEM_SEQ: SEQ,
+        features.TARGET: tf.constant([[13], [2]]),
+        features.NEGATIVES: tf.constant([[20, 21, 22], [0, 0, 0]]),
+        features.SEEN_ITEMS: tf.cast(SEQ, tf.int64),
+    }
+    out = train.evaluate(model, [batch])
+    assert out["users"] == 2 and out["users_sampled"] == 1
+    assert set(out) >= {"hr_10", "ndcg_10", "full_hr_10", "full_ndcg_10", "full_hr_20"}
+    ranks = model.eval_ranks(batch).numpy()
+    assert out["full_hr_20"] == float(np.mean(ranks[:, 1] < 20))
+    assert out["hr_5"] == float(ranks[0, 0] < 5)  # the sampled mean covers user 0 only
+
+
+def test_validation_reports_every_ranking_metric():
+    from sair_keras import ranking, train
+    from sair_keras.config import TrainConfig
+
+    model = _model("sair")
+    train.compile_model(model, TrainConfig())
+    batch = {
+        features.ITEM_SEQ: SEQ,
+        features.TARGET: tf.constant([[13], [2]]),
+        features.NEGATIVES: tf.constant([[20, 21, 22], [23, 24, 25]]),
+        features.SEEN_ITEMS: tf.cast(SEQ, tf.int64),
+    }
+    logs = model.evaluate(tf.data.Dataset.from_tensors(batch), return_dict=True, verbose=0)
+    assert set(ranking.METRIC_NAMES) <= set(logs)
+    expected = train.evaluate(model, [batch])
+    for name in ranking.METRIC_NAMES:
+        assert logs[name] == pytest.approx(expected[name]), name

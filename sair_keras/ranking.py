@@ -175,12 +175,12 @@ class _RankMetric(keras.metrics.Mean):
 
 
 @keras.saving.register_keras_serializable(package="sair")
-class HitRate(_RankMetric):
+class RankingHitRate(_RankMetric):
     """HR@K: the share of users whose target ranks in the top K (sampled, or with
     `catalog=True` among every unseen item; `popularity=True` reads the popularity
     baseline's rank instead of the model's).
 
-    >>> m = HitRate(10, catalog=True)   # full_hr_10
+    >>> m = RankingHitRate(10, catalog=True)   # full_hr_10
     >>> m.update_state(None, [[3, 12], [-1, 4]])   # ranks [B, 2]: sampled, catalog
     """
 
@@ -188,15 +188,15 @@ class HitRate(_RankMetric):
 
 
 @keras.saving.register_keras_serializable(package="sair")
-class NDCG(_RankMetric):
+class RankingNDCG(_RankMetric):
     """NDCG@K: 1 / log2(rank + 2) when the target ranks in the top K, else 0, averaged over
-    users (sampled or full-catalog, like `HitRate`)."""
+    users (sampled or full-catalog, like `RankingHitRate`)."""
 
     kind = "ndcg"
 
 
 @keras.saving.register_keras_serializable(package="sair")
-class OverPopularity(_RankMetric):
+class RankingOverPopularity(_RankMetric):
     """A ranking metric of the model minus the same metric of the popularity baseline, on
     the same users: `mean(m(rank) − m(popularity rank))`; positive when the model beats
     popularity. Needs the popularity columns of the ranks tensor (`[B, 4]`).
@@ -229,13 +229,13 @@ class OverPopularity(_RankMetric):
 
 def sampled_metrics() -> list[keras.metrics.Metric]:
     """hr_5, hr_10, hr_20, ndcg_5, ndcg_10, ndcg_20."""
-    return [HitRate(k) for k in CUTOFFS] + [NDCG(k) for k in CUTOFFS]
+    return [RankingHitRate(k) for k in CUTOFFS] + [RankingNDCG(k) for k in CUTOFFS]
 
 
 def full_metrics() -> list[keras.metrics.Metric]:
     """full_hr_10, full_hr_20, full_ndcg_10, full_ndcg_20."""
-    return [HitRate(k, catalog=True) for k in FULL_CUTOFFS] + [
-        NDCG(k, catalog=True) for k in FULL_CUTOFFS
+    return [RankingHitRate(k, catalog=True) for k in FULL_CUTOFFS] + [
+        RankingNDCG(k, catalog=True) for k in FULL_CUTOFFS
     ]
 
 
@@ -246,4 +246,6 @@ def all_metrics() -> list[keras.metrics.Metric]:
 
 def metric_from_name(name: str, popularity: bool = False) -> keras.metrics.Metric:
     kind, k, catalog = parse_metric_name(name)
-    return (HitRate if kind == "hr" else NDCG)(k, catalog=catalog, popularity=popularity)
+    return (RankingHitRate if kind == "hr" else RankingNDCG)(
+        k, catalog=catalog, popularity=popularity
+    )

@@ -34,14 +34,14 @@ def test_hit_rate_and_ndcg_follow_the_spec():
 
 
 def test_keras_metrics_average_over_ranked_users_only():
-    metric = ranking.NDCG(10)
+    metric = ranking.RankingNDCG(10)
     assert metric.name == "ndcg_10"
     # ranks [B, 2]: sampled, catalog.
     metric.update_state(None, tf.constant([[0.0, 5.0]]))  # rank 0 → 1
     metric.update_state(None, tf.constant([[2.0, 5.0]]))  # rank 2 → 1/log2(4)
     metric.update_state(None, tf.constant([[-1.0, 0.0]]))  # no negatives: left out
     assert float(metric.result()) == pytest.approx((1 + 1 / math.log2(4)) / 2)
-    full = ranking.HitRate(1, catalog=True)
+    full = ranking.RankingHitRate(1, catalog=True)
     assert full.name == "full_hr_1"
     full.update_state(None, tf.constant([[-1.0, 0.0], [0.0, 3.0]]))
     assert float(full.result()) == pytest.approx(0.5)
@@ -51,28 +51,28 @@ def test_keras_metrics_average_over_ranked_users_only():
 def test_popularity_columns_and_the_lift_over_popularity():
     # ranks [B, 4]: model sampled, model catalog, popularity sampled, popularity catalog.
     ranks = tf.constant([[0.0, 0.0, 3.0, 30.0], [4.0, 40.0, 0.0, 0.0]])
-    pop = ranking.NDCG(10, catalog=True, popularity=True)
+    pop = ranking.RankingNDCG(10, catalog=True, popularity=True)
     pop.update_state(None, ranks)
     assert pop.name == "popularity_full_ndcg_10"
     assert float(pop.result()) == pytest.approx(0.5)  # (0 + 1) / 2
-    lift = ranking.OverPopularity("full_ndcg_10")
+    lift = ranking.RankingOverPopularity("full_ndcg_10")
     lift.update_state(None, ranks)
     assert lift.name == "full_ndcg_10_over_popularity"
     assert float(lift.result()) == pytest.approx(0.0)  # 0.5 − 0.5
-    lift = ranking.OverPopularity("hr_5")
+    lift = ranking.RankingOverPopularity("hr_5")
     lift.update_state(None, ranks)
     assert float(lift.result()) == pytest.approx((1 + 1) / 2 - (1 + 1) / 2)
     with pytest.raises(ValueError, match="unknown ranking metric 'mrr'"):
-        ranking.OverPopularity("mrr")
+        ranking.RankingOverPopularity("mrr")
 
 
 @pytest.mark.parametrize(
     "metric",
     [
-        ranking.HitRate(20),
-        ranking.NDCG(10, catalog=True),
-        ranking.HitRate(10, catalog=True, popularity=True),
-        ranking.OverPopularity("full_hr_20"),
+        ranking.RankingHitRate(20),
+        ranking.RankingNDCG(10, catalog=True),
+        ranking.RankingHitRate(10, catalog=True, popularity=True),
+        ranking.RankingOverPopularity("full_hr_20"),
     ],
     ids=lambda m: m.name,
 )
@@ -89,7 +89,7 @@ def test_metric_config_round_trip(metric):
 
 def test_bad_k_is_refused():
     with pytest.raises(ValueError, match="received 0"):
-        ranking.HitRate(0)
+        ranking.RankingHitRate(0)
 
 
 def test_catalog_rank_excludes_seen_items_padding_and_unk():

@@ -296,9 +296,10 @@ def test_item_table_catalog_adds_unrated_items_and_draws_negatives_from_them(tmp
     assert result["users_without_sampled_negatives"] == {"eval": 2, "test": 2}
     assert all(not ex["negatives"] for ex in _read_split(outputs.examples_dir, "test").values())
     table = report.format_table(result)
-    assert "test users without sampled negatives   2" in " ".join(table.split("  ")).replace(
-        "  ", " "
-    ) or "test users without sampled negatives" in table
+    assert (
+        "test users without sampled negatives   2" in " ".join(table.split("  ")).replace("  ", " ")
+        or "test users without sampled negatives" in table
+    )
 
     config = DataConfig(num_eval_negatives=3, item_catalog="item_table")
     result, outputs = _run(tmp_path / "table", source, config)
