@@ -28,7 +28,12 @@ import quality  # noqa: E402
 
 
 def find_run(runs: list[dict], variant: str, seed: int, recipe: str) -> dict:
-    found = [r for r in runs if quality._key(r) == (variant, seed, recipe) and "test" in r]
+    found = [
+        r
+        for r in runs
+        if (r["variant"], r["seed"], r.get("recipe", "default")) == (variant, seed, recipe)
+        and "test" in r
+    ]
     if len(found) != 1:
         raise SystemExit(
             f"expected one recorded run {variant} seed {seed} ({recipe}), found {len(found)}"

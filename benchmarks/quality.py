@@ -383,7 +383,9 @@ def portable_argv(argv: list[str]) -> list[str]:
     absolute paths replaced by a placeholder: a results file names no machine's folders."""
     out = []
     for arg in argv:
-        flag, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        flag, eq, value = (
+            arg.partition("=") if arg.startswith("--") and "=" in arg else ("", "", arg)
+        )
         if value.startswith("/"):
             path = Path(value)
             value = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else f"<{path.name}>"

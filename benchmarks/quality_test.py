@@ -12,37 +12,147 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import diagnose_export  # noqa: E402
 import quality  # noqa: E402
+import quality_summary  # noqa: E402
 import results_page  # noqa: E402
 
 
 def _run(
-    variant, seed, hr10, ndcg10, reached=None, epochs=200, patience=20, dropout=0.2, batch=256
+    variant,
+    seed,
+    hr10,
+    ndcg10,
+    reached=None,
+    epochs=200,
+    patience=20,
+    dropout=0.2,
+    batch=256,
+    val=None,
+    full=None,
+    **model,
 ):
-    return {
+    """A recorded run; `val`: its validation full_ndcg_10 (a run that recorded it excluded
+    the whole history, `full`: its test full_ndcg_10), else a run from before that."""
+    run = {
         "variant": variant,
         "seed": seed,
         "recipe": "default",
         "train_config": {"epochs": epochs, "patience": patience, "batch_size": batch},
-        "model_config": {"dropout": dropout},
+        "model_config": {"dropout": dropout, **model},
         "best_epoch": 10 + seed,
         "train_wall_s": 100.0 * (seed + 1),
         "seconds_to_val_hr10_0.82": reached,
+        "best_val_ndcg_10": ndcg10 + 0.01,
         "val_hr_10": [0.5, 0.81, 0.83] if reached else [0.5, 0.6],
-        "test": {"hr_10": hr10, "ndcg_10": ndcg10, "users": 5},
+        "test": {"hr_10": hr10, "ndcg_10": ndcg10, "full_ndcg_10": full or 0.1, "users": 5},
     }
+    if val is not None:
+        run["train_config"]["early_stopping_metric"] = "full_ndcg_10"
+        run["best_val_full_ndcg_10"] = val
+        run["full_catalog_excludes"] = quality_summary.WHOLE_HISTORY
+    return run
 
 
-def test_summary_means_stds_and_time_to_quality():
+def test_summary_means_sample_stds_and_time_to_quality():
     runs = [_run("sair", 0, 0.8, 0.6, reached=300.0), _run("sair", 1, 0.9, 0.5, reached=None)]
     runs.append(_run("sair", 2, 0.7, 0.4, reached=500.0))
-    s = quality.summarize(runs)["sair"]
-    assert s["test"]["hr_10"] == {"mean": 0.8, "std": round(float((0.02 / 3) ** 0.5), 4)}
+    s = quality_summary.summarize(runs)["sair"]
+    # ddof=1: sqrt(0.02 / 2) = 0.1 (the population std would be 0.0816)
+    assert s["test"]["hr_10"] == {"mean": 0.8, "std": 0.1}
     assert s["runs"] == 3
     assert s["seconds_to_hr10_0.82"] == 400.0  # mean over the runs that reached it
     assert s["runs_reaching_hr10_0.82"] == 2
-    assert s["epochs_to_hr10_0.82"] == 3.0  # first epoch with validation hr_10 >= 0.82
     assert s["best_epoch"] == [10, 11, 12]
     assert s["train_wall_s"] == 200.0
+    one = quality_summary.summarize([_run("sair", 0, 0.8, 0.6)])["sair"]
+    assert one["test"]["hr_10"] == {"mean": 0.8, "std": None}  # no spread from one run
+
+
+def test_full_catalog_metrics_of_runs_that_excluded_only_the_window_are_not_summarized():
+    old = [_run("sair", s, 0.8, 0.6, full=0.3) for s in range(2)]
+    new = [_run("sair", s, 0.8, 0.6, val=0.2, full=0.16) for s in range(2)]
+    assert "full_ndcg_10" not in quality_summary.summarize(old)["sair"]["test"]
+    assert quality_summary.summarize(new)["sair"]["test"]["full_ndcg_10"]["mean"] == 0.16
+
+
+def test_configurations_are_keyed_by_their_settings_not_by_recipe_names():
+    a = _run("sair", 0, 0.8, 0.6, num_interests=10)
+    b = {**_run("sair", 1, 0.8, 0.6, num_interests=20)}  # same recipe name, other settings
+    c = _run("sair", 1, 0.8, 0.6, num_interests=10)  # another seed of a's configuration
+    assert quality_summary.config_key(a) == quality_summary.config_key(c)
+    assert quality_summary.config_key(a) != quality_summary.config_key(b)
+    assert len(quality_summary.configurations([a, b, c])) == 2
+    # sasrec ignores the interest head: its encoder key matches either
+    s = _run("sasrec", 0, 0.8, 0.6, num_interests=20)
+    assert quality_summary.config_key(s, encoder_only=True) == quality_summary.config_key(
+        a, encoder_only=True
+    )
+    # runs of different settings never replace each other when a file is merged
+    args = argparse.Namespace(
+        max_epochs=200, patience=20, dropout=0.2, batch_size=256, item_catalog="interactions"
+    )
+    assert len(quality.merge_runs([a], [b], args, Path("x"))) == 2
+
+
+def test_the_configuration_is_chosen_on_validation_never_on_test():
+    runs = [
+        # best on test, worse on validation
+        *(_run("sair", s, 0.9, 0.7, val=0.15, num_interests=10) for s in range(3)),
+        *(_run("sair", s, 0.8, 0.6, val=0.17, num_interests=20) for s in range(3)),
+        *(_run("sasrec", s, 0.8, 0.6, val=0.16, num_interests=10) for s in range(3)),
+        {"variant": "popularity", "seed": None, "test": {"hr_10": 0.4, "ndcg_10": 0.2}},
+    ]
+    choice = quality_summary.choose(runs)
+    assert choice["value"]["mean"] == 0.17 and choice["by"] == "validation full_ndcg_10"
+    assert choice["among"] == 2
+    head = quality_summary.headline(runs)
+    assert head["summary"]["sair"]["test"]["ndcg_10"]["mean"] == 0.6  # the chosen one's
+    assert head["summary"]["sasrec"]["runs"] == 3  # the sasrec of the same encoder
+    assert head["summary"]["popularity"]["runs"] == 1
+
+
+def test_older_runs_are_chosen_by_sampled_validation_and_newer_ones_by_full_catalog():
+    old = [_run("sair", s, 0.8, 0.60, num_interests=10) for s in range(2)]
+    assert quality_summary.choose(old)["by"] == "validation ndcg_10"
+    new = [_run("sair", s, 0.8, 0.55, val=0.1, num_interests=20) for s in range(2)]
+    assert quality_summary.choose(old + new)["by"] == "validation full_ndcg_10"
+
+
+def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen():
+    runs = [
+        *(_run("sair", s, 0.84, 0.62, val=0.17, full=0.16, num_interests=20) for s in range(3)),
+        *(_run("sasrec", s, 0.82, 0.60, val=0.16, full=0.15) for s in range(3)),
+        *(_run("sair", s, 0.99, 0.99, val=0.10, full=0.5, num_interests=10) for s in range(3)),
+        {
+            "variant": "popularity",
+            "seed": None,
+            "full_catalog_excludes": "history",
+            "test": {"hr_10": 0.46, "ndcg_10": 0.25, "full_ndcg_10": 0.0194},
+        },
+    ]
+    data = {"users": 9, "items": 5, "actions": 30}
+    page = results_page.page({"ml-1m": {"dataset": "ml-1m", "data": data, "runs": runs}})
+    assert "by `sair`'s mean validation full_ndcg_10 over 3 seeds" in page
+    assert "| sair | paper | 0.7540 | 0.8334 |" in page  # Table II beside ours
+    assert "0.9900" not in page  # the unchosen configuration's test numbers are not shown
+    assert "| popularity | ours (1 run) | – | 0.0194 |" in page or "0.0194" in page
+    assert "| sair | ours (3 runs) | – | – | 0.1600 ± 0.0000 |" in page
+
+
+def test_portable_command_lines_name_no_machine_path():
+    argv = [str(quality.ROOT / "benchmarks" / "quality.py"), "--export-dir", "/data/models"]
+    argv += ["--results=/tmp/x/ml-1m.json"]
+    assert quality.portable_argv(argv) == [
+        "benchmarks/quality.py",
+        "--export-dir",
+        "<models>",
+        "--results=<ml-1m.json>",
+    ]
+
+
+def test_a_popularity_run_from_before_the_whole_history_exclusion_is_measured_again():
+    old = {"variant": "popularity", "seed": None, "test": {}}
+    assert not quality._kept(old)
+    assert quality._kept({**old, "full_catalog_excludes": "history"})
 
 
 def test_resume_keeps_only_runs_of_the_same_protocol():
@@ -116,207 +226,6 @@ def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     assert not quality._same_protocol(recbole, given)
 
 
-def test_results_page_checks_the_targets_against_the_paper():
-    summary = quality.summarize(
-        [
-            _run("sair", 0, 0.84, 0.62),
-            _run("sair", 1, 0.84, 0.60),
-            _run("sasrec", 0, 0.82, 0.60),
-            _run("sasrec", 1, 0.82, 0.60),
-        ]
-    )
-    lines = results_page._targets("ml-1m", summary)
-    text = "\n".join(lines)
-    assert "hr_10 0.8400 vs the paper's 0.8334: **met**" in text
-    assert "ndcg_10 0.6100 vs the paper's 0.6088: **met**" in text
-    # gap 0.01 vs the larger std 0.01: not more than it
-    assert "ndcg_10 = +0.0100 vs the larger std 0.0100: **not met**" in text
-    page = results_page.page(
-        {"ml-1m": {"data": {"users": 1, "items": 2, "actions": 3}, "summary": summary}}
-    )
-    assert "| sair | paper | 0.7540 | 0.8334 |" in page
-    assert "| sair | ours (2 runs) | – | 0.8400 ± 0.0000 |" in page
-    one = quality.summarize([_run("sair", 0, 0.84, 0.62)])
-    assert "| sair | ours (1 run) | 0.8400 |" in results_page._table(one, ("hr_10",), {}, ["x"])
-
-
-def test_results_page_gives_each_variant_s_gap_to_sasrec_beside_the_larger_std():
-    summary = quality.summarize(
-        [
-            _run("sair", 0, 0.84, 0.62),
-            _run("sair", 1, 0.84, 0.60),  # ndcg_10 std 0.01
-            _run("sasrec", 0, 0.82, 0.60),
-            _run("sasrec", 1, 0.82, 0.60),
-            _run("sair_full", 0, 0.80, 0.60),  # one run: no std, no row
-        ]
-    )
-    lines = results_page._gaps(summary)
-    row = next(line for line in lines if line.startswith("| sair ("))
-    # hr_10 +0.02 beyond a std of 0; ndcg_10 +0.01 not beyond the larger std 0.01;
-    # no full-catalog metric in these runs
-    assert row == "| sair (2 runs) | **+0.0200** (0.0000) | +0.0100 (0.0100) | – | – |"
-    assert not any(line.startswith("| sair_full") for line in lines)
-    one_sasrec = quality.summarize([_run("sair", 0, 0.8, 0.6), _run("sasrec", 0, 0.8, 0.6)])
-    assert results_page._gaps(one_sasrec) == []
-
-
-def test_results_page_compares_a_recipe_with_its_own_sasrec_or_else_the_one_it_shares():
-    def recipe(run, name):
-        return {**run, "recipe": name}
-
-    runs = [
-        _run("sasrec", 0, 0.80, 0.60),
-        _run("sasrec", 1, 0.80, 0.58),  # default sasrec: ndcg_10 0.59 ± 0.01
-        recipe(_run("sair", 0, 0.82, 0.64), "softmax"),
-        recipe(_run("sair", 1, 0.82, 0.64), "softmax"),
-        recipe(_run("sasrec", 0, 0.81, 0.63), "softmax"),
-        recipe(_run("sasrec", 1, 0.81, 0.63), "softmax"),
-        recipe(_run("sair", 0, 0.79, 0.62), "top_1"),  # no sasrec of its own
-        recipe(_run("sair", 1, 0.79, 0.62), "top_1"),
-        # Head changes with softmax's loss: its sasrec is softmax's.
-        recipe(_run("sair", 0, 0.83, 0.65), "softmax_pool_20_top_8"),
-        recipe(_run("sair", 1, 0.83, 0.65), "softmax_pool_20_top_8"),
-    ]
-    page = results_page.page(
-        {"ml-100k": {"data": {"users": 1, "items": 2, "actions": 3}, "runs": runs}}
-    )
-    softmax = page.split("### Recipe `softmax`")[1].split("### Recipe")[0]
-    assert "#### `softmax` against `softmax`'s own `sasrec` (2 runs)" in softmax
-    assert "| sair (2 runs) | **+0.0100** (0.0000) | **+0.0100** (0.0000) | – | – |" in softmax
-    assert "| sasrec (2 runs)" not in softmax  # not against itself
-    pooled = page.split("### Recipe `softmax_pool_20_top_8`")[1].split("### Recipe")[0]
-    assert "#### `softmax_pool_20_top_8` against `softmax`'s `sasrec` (2 runs)" in pooled
-    assert "| sair (2 runs) | **+0.0200** (0.0000) | **+0.0200** (0.0000) | – | – |" in pooled
-    top_1 = page.split("### Recipe `top_1`")[1]
-    assert "#### `top_1` against the default recipe's `sasrec` (2 runs)" in top_1
-    # hr_10 0.79 - 0.80 beyond a std of 0; ndcg_10 0.62 - 0.59 beyond the larger std 0.01
-    assert "| sair (2 runs) | **-0.0100** (0.0000) | **+0.0300** (0.0100) | – | – |" in top_1
-    assert "| sasrec (2 runs)" not in page.split("### Recipe")[0]  # the default's own table
-
-
-def test_results_page_checks_the_targets_of_a_recipe_with_three_seeds():
-    def recipe(run, name):
-        return {**run, "recipe": name}
-
-    runs = [
-        _run("sasrec", 0, 0.82, 0.59),
-        _run("sasrec", 1, 0.82, 0.61),
-        _run("sasrec", 2, 0.82, 0.60),  # default sasrec: ndcg_10 0.60 ± 0.0082
-        _run("sair", 0, 0.80, 0.60),
-        *(recipe(_run("sair", seed, 0.84, 0.6150), "paper") for seed in range(3)),
-        recipe(_run("sair", 0, 0.85, 0.70), "top_1"),  # one seed: an ablation, no targets
-    ]
-    page = results_page.page(
-        {"ml-1m": {"data": {"users": 1, "items": 2, "actions": 3}, "runs": runs}}
-    )
-    default, paper = page.split("### Recipe `paper`")
-    assert "- `sair` hr_10 0.8000 vs the paper's 0.8334: **not met**" in default
-    paper = paper.split("### Recipe")[0]
-    assert "Targets of `paper` (sampled, test split):" in paper
-    assert "- `sair` hr_10 0.8400 vs the paper's 0.8334: **met**" in paper
-    assert "- `sair` ndcg_10 0.6150 vs the paper's 0.6088: **met**" in paper
-    # against the default recipe's sasrec: +0.015 beyond its std
-    assert "- `sair` − `sasrec` ndcg_10 = +0.0150 vs the larger std 0.0082: **met**" in paper
-    assert "Provisional" not in paper
-    assert "Targets" not in page.split("### Recipe `top_1`")[1]
-
-
-def test_results_page_marks_a_file_of_another_batch_size_as_another_protocol():
-    data = {"users": 1, "items": 2, "actions": 3}
-    small = [_run("sair", 0, 0.84, 0.62, batch=16), _run("sasrec", 0, 0.82, 0.60, batch=16)]
-    page = results_page.page(
-        {
-            "ml-1m": {"data": data, "runs": [_run("sair", 0, 0.80, 0.60)]},
-            "ml-1m-batch16": {"data": data, "runs": small},
-        }
-    )
-    paper_section, small_section = page.split("## ml-1m-batch16")
-    assert "Not the paper's protocol" not in paper_section
-    assert "**Not the paper's protocol: 16 histories per optimizer step**" in small_section
-    assert "| sair | ours (1 run) | – | 0.8400 |" in small_section
-    assert "| sair | paper |" not in small_section  # the paper's rows belong to its protocol
-    assert "Targets" not in small_section
-
-
-def test_results_page_marks_a_file_of_another_epoch_cap():
-    data = {"users": 1, "items": 3, "actions": 3}
-    page = results_page.page(
-        {
-            "ml-1m": {"data": data, "runs": [_run("sair", 0, 0.8, 0.6)]},
-            "ml-1m-e400": {"data": data, "runs": [_run("sair", 0, 0.83, 0.61, epochs=400)]},
-        }
-    )
-    ours, longer = page.split("## ml-1m-e400")
-    assert "Another training budget" not in ours
-    assert "**Another training budget: at most 400 epochs, patience 20**" in longer
-
-
-def test_results_page_gives_the_training_of_recipe_runs_too():
-    data = {"users": 1, "items": 3, "actions": 3}
-    runs = [
-        dict(_run("sair", s, 0.83, 0.61, reached=90.0, epochs=400), recipe="paper") for s in (0, 1)
-    ]
-    page = results_page.page({"ml-1m-e400": {"data": data, "runs": runs}})
-    training = page.split("### Training")[1].split("###")[0]
-    assert "| sair (`paper`) | 2 | 150.0 | [10, 11] | 90.0 (2) | 3.0 |" in training
-
-
-def test_results_page_gives_recbole_s_catalog_its_own_section_beside_the_paper():
-    runs = [{**_run("sair", 0, 0.84, 0.62), "item_catalog": "item_table"}]
-    data = {"users": 1, "items": 5, "actions": 3, "items_without_interactions": 2}
-    page = results_page.page(
-        {
-            "ml-1m": {
-                "data": {"users": 1, "items": 3, "actions": 3},
-                "runs": [_run("sair", 0, 0.8, 0.6)],
-            },
-            "ml-1m-item_table": {
-                "dataset": "ml-1m",
-                "item_catalog": "item_table",
-                "data": data,
-                "runs": runs,
-            },
-        }
-    )
-    ours, table = page.split("## ml-1m-item_table")
-    assert "RecBole's item catalog" not in ours
-    assert "**RecBole's item catalog**: the item file's 2 items" in table
-    assert "| sair | paper | 0.7540 | 0.8334 |" in table  # the paper ran with that catalog
-    # The paper's protocol on ML-1M: the issue's targets hold there too.
-    assert "- `sair` hr_10 0.8400 vs the paper's 0.8334: **met**" in table
-
-
-def test_a_recipe_is_compared_with_the_sasrec_of_its_own_loss_even_with_fewer_runs():
-    def recipe(run, name):
-        return {**run, "item_catalog": "item_table", "recipe": name}
-
-    runs = [
-        # the default (BCE) sasrec has 3 runs, the softmax one only 1
-        *(recipe(_run("sasrec", seed, 0.82, 0.60), "default") for seed in range(3)),
-        recipe(_run("sasrec", 0, 0.83, 0.63), "softmax"),
-        *(recipe(_run("sair", s, 0.84, 0.64), "softmax_pool_20_top_8") for s in range(3)),
-    ]
-    data = {"users": 1, "items": 5, "actions": 3, "items_without_interactions": 2}
-    page = results_page.page(
-        {
-            "ml-1m-item_table": {
-                "dataset": "ml-1m",
-                "item_catalog": "item_table",
-                "data": data,
-                "runs": runs,
-            }
-        }
-    )
-    pooled = page.split("### Recipe `softmax_pool_20_top_8`")[1]
-    assert "Targets of `softmax_pool_20_top_8` (sampled, test split):" in pooled
-    assert "- `sair` hr_10 0.8400 vs the paper's 0.8334: **met**" in pooled
-    assert (
-        "- `sair` − `sasrec` ndcg_10 = +0.0100 vs the larger std 0.0000: "
-        "**undecided until each model has 2+ runs**"
-    ) in pooled
-    assert "+0.0400" not in pooled  # not against the default recipe's BCE sasrec
-
-
 def test_parallel_processes_keep_each_others_runs():
     args = argparse.Namespace(
         max_epochs=200, patience=20, dropout=0.2, batch_size=256, item_catalog="interactions"
@@ -347,54 +256,6 @@ def test_lock_file_sits_beside_the_results(tmp_path):
     results = tmp_path / "ml-1m.json"
     with quality.locked(results):
         assert (tmp_path / "ml-1m.json.lock").exists()
-
-
-def test_results_page_tabulates_interest_usage():
-    usage = {
-        "selection_share": [0.5, 0.3, 0.1, 0.1],
-        "last_position_sets": 7,
-        "top1_changes": 0.0021,
-        "entropy": 0.25,
-    }
-    run = {
-        "variant": "sair",
-        "seed": 1,
-        "model_config": {"top_k": 2},
-        "interest_usage": {"after": usage, "before": {**usage, "top1_changes": 0.2}},
-    }
-    lines = results_page._interest_usage([_run("sasrec", 0, 0.8, 0.6), run])
-    want = "| sair seed 1 (default) | 0.800 / 0.800 | 7 / 7 | 0.0021 / 0.2000 | 0.250 / 0.250 | – |"
-    assert lines[-1] == want
-    run["head_share"] = {"norm_ratio": 0.31234, "cosine": 0.1, "spread": 0.5, "users": 9}
-    assert results_page._interest_usage([run])[-1].endswith("| 0.312, 0.500, – |")
-    run["head_share"]["selection_effect"] = 0.25
-    assert results_page._interest_usage([run])[-1].endswith("| 0.312, 0.500, 0.250 |")
-    assert results_page._interest_usage([_run("sasrec", 0, 0.8, 0.6)]) == []
-
-
-def test_targets_from_fewer_than_three_seeds_are_marked_provisional():
-    one = quality.summarize([_run("sair", 0, 0.84, 0.62), _run("sasrec", 0, 0.82, 0.60)])
-    lines = results_page._targets("ml-1m", one)
-    assert any(line.startswith("Provisional: 1 run(s)") for line in lines)
-    # One run each has no std: a +0.02 gap is not declared above the noise.
-    assert lines[-1].endswith("**undecided until each model has 2+ runs**")
-
-
-def test_results_page_tabulates_the_head_ablation():
-    metrics = lambda hr, ndcg: {"hr_10": hr, "ndcg_10": ndcg, "users": 9}  # noqa: E731
-    run = {
-        "variant": "sair",
-        "seed": 2,
-        "recipe": "paper",
-        "head_ablation": {
-            "model": metrics(0.8, 0.6),
-            "swapped_interests": metrics(0.79, 0.59),
-            "without_head": None,
-        },
-    }
-    lines = results_page._head_ablation([_run("sasrec", 0, 0.8, 0.6), run])
-    assert lines[-1] == "| sair seed 2 (paper) | 0.8000 / 0.6000 | 0.7900 / 0.5900 | – |"
-    assert results_page._head_ablation([_run("sasrec", 0, 0.8, 0.6)]) == []
 
 
 def test_diagnose_export_finds_exactly_one_recorded_run():

@@ -201,7 +201,10 @@ def section(name: str, result: dict) -> list[str]:
             "(recorded before every seen item was excluded) are left out of this table.",
         ]
     out += ["", "### Sampled, 100 negatives (test)", ""]
-    paper = PAPER.get(result.get("dataset", name), {}) if "-" not in name else {}
+    # The paper's Table II beside the paper's protocol (on our catalog and on RecBole's,
+    # which the paper used), not beside another batch size or budget.
+    dataset = result.get("dataset", name)
+    paper = PAPER.get(dataset, {}) if name in (dataset, f"{dataset}-item_table") else {}
     out += _table(summary, SAMPLED, paper)
     out += _gaps(summary)
     sair = summary.get("sair", {})

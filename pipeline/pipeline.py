@@ -31,11 +31,17 @@ BEATS_POPULARITY_MARGIN = 1e-6
 
 
 def _metric(class_name: str, name: str, threshold=None, **config) -> tfma.MetricConfig:
+    """A metric of `sair_keras.ranking`; its `threshold`, if any, gates on the overall
+    slice only (the history buckets are reported, not gated: a small bucket is noisy)."""
     return tfma.MetricConfig(
         class_name=class_name,
         module=RANKING_MODULE,
         config=json.dumps({"name": name, **config}),
-        threshold=threshold,
+        per_slice_thresholds=[
+            tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)
+        ]
+        if threshold is not None
+        else [],
     )
 
 

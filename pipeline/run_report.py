@@ -200,9 +200,25 @@ def build_report(
 def _failure_text(failure) -> str:
     """A TFMA metric validation failure in words."""
     name = failure.metric_key.name
+    value = failure.metric_value.double_value.value
+    t = failure.metric_threshold
     if name.endswith(OVER_POPULARITY_SUFFIX):
         metric = name[: -len(OVER_POPULARITY_SUFFIX)]
-        return f"{metric} does not beat the popularity baseline's ({failure.message})".strip()
+        return (
+            f"{metric} does not beat the popularity baseline's: the model minus popularity is "
+            f"{value:+.4f}"
+        )
+    if failure.metric_key.is_diff:
+        bound = t.change_threshold.absolute.value
+        return (
+            f"{name} is {value:+.4f} from the last blessed model's, below the tolerated "
+            f"{bound:+.4f} (regression_tolerance)"
+        )
+    if t.HasField("value_threshold"):
+        return (
+            f"{name} {value:.4f} is below the floor "
+            f"{t.value_threshold.lower_bound.value:.4f} (gate_floor)"
+        )
     return f"{name}: {failure.message}".strip()
 
 

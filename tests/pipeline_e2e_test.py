@@ -50,9 +50,9 @@ def _run(root, data_dir, *extra):
         "--num-eval-negatives",
         "20",
         "--epochs",
-        "6",
+        "40",
         "--patience",
-        "6",
+        "10",
         "--batch-size",
         "64",
         *extra,
@@ -119,7 +119,19 @@ def test_pipeline_end_to_end(tmp_path):
         "ndcg_5",
         "ndcg_10",
         "ndcg_20",
+        "full_hr_10",
+        "full_hr_20",
+        "full_ndcg_10",
+        "full_ndcg_20",
+        "popularity_full_ndcg_10",
+        "full_ndcg_10_over_popularity",
     }
+    test = first["metrics"]["test"]
+    assert first["gate_metric"] == "full_ndcg_10"
+    assert test["full_ndcg_10"] > test["popularity_full_ndcg_10"]
+    assert test["full_ndcg_10_over_popularity"] == pytest.approx(
+        test["full_ndcg_10"] - test["popularity_full_ndcg_10"], abs=2e-4
+    )
     assert first["data"]["users"] == 300
     assert set(first["component_seconds"]) == NODES
     pushed = first["pushed_model"]
@@ -166,8 +178,69 @@ def test_pipeline_end_to_end(tmp_path):
     assert worse["blessed"] is False
     assert worse["pushed_model"] is None
     assert worse["recommendations"] is None  # nothing recommended from an unpushed model
-    assert any("ndcg_10" in reason for reason in worse["not_blessed_because"])
-    assert worse["metrics"]["test"]["ndcg_10"] < first["metrics"]["test"]["ndcg_10"]
+    assert worse["gate"]["compared_with"] is not None
+    assert any("full_ndcg_10" in reason for reason in worse["not_blessed_because"])
+    assert worse["metrics"]["test"]["full_ndcg_10"] < test["full_ndcg_10"]
+
+    # A blessed model from before the `ranks` signature: the gate cannot compare with it,
+    # so the next run is gated on the floor and popularity alone, and says so.
+    from pipeline import blessed
+
+    config = pipeline_runner.build_run_config(
+        pipeline_runner.build_parser().parse_args(
+            ["run", "--output-root", str(tmp_path / "out"), "--data-dir", str(data)]
+        ),
+        [],
+    )
+    legacy = os.path.join(blessed.latest_blessed_model_uri(config), blessed.SERVING_SUBDIR)
+    assert blessed.has_eval_signature(os.path.dirname(legacy))
+    _save_without_ranks(legacy)
+    assert blessed.baseline(config).comparable is False
+    gated_alone = _run(tmp_path, data, "--gate-floor", "0.9", "--epochs", "2")
+    assert gated_alone["gate"]["compared_with"] is None
+    assert "predates the metrics of this gate" in gated_alone["gate"]["notes"][0]
+    assert "test_change_vs_blessed" not in gated_alone["metrics"]
+    assert gated_alone["blessed"] is False
+    assert any("full_ndcg_10" in r for r in gated_alone["not_blessed_because"])
+
+
+def _save_without_ranks(path):
+    """Replaces the SavedModel at `path` by one with its signatures but `ranks`."""
+    import shutil
+
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(path)
+    signatures = {k: v for k, v in loaded.signatures.items() if k != "ranks"}
+    tmp = path + ".legacy"
+    tf.saved_model.save(loaded, tmp, signatures=signatures)
+    shutil.rmtree(path)
+    os.rename(tmp, path)
+
+
+@pytest.mark.slow
+def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(tmp_path):
+    # 40 items, 60 users, 100 negatives asked for: no user can have them.
+    data = synthetic.generate(
+        synthetic.SyntheticConfig(num_users=60, num_items=40, num_categories=4, mean_length=8),
+        tmp_path / "data",
+    )
+    args = ["run", "--dataset", "synthetic", "--data-dir", str(data)]
+    args += ["--output-root", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")]
+    args += ["--epochs", "3", "--max-len", "10", "--", "--direct_running_mode=in_memory"]
+    assert pipeline_runner.main(args) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (
+        report["data"]["users_without_sampled_negatives"]["test"]
+        == report["data"]["examples"]["test"]
+        > 0
+    )
+    test = report["metrics"]["test"]
+    assert {"full_hr_10", "full_ndcg_10"} <= set(test)
+    assert not {"hr_10", "ndcg_10"} & set(test)  # no user has the sampled negatives
+    assert "sampled_metrics_missing_because" in report["metrics"]
+    if not report["blessed"]:
+        assert report["not_blessed_because"]
 
 
 def test_kubeflow_v2_compiles_with_every_component_and_the_image(tmp_path):
