@@ -214,9 +214,11 @@ def cmd_ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
 
     from components.sequence_gen import ingest, report
     from components.sequence_gen.config import DataConfig
+    from pipeline import console
 
     out = Path(args.output).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    console.route_logs(str(out), args.verbose)
     source = _source_from_args(args, out)
     config = DataConfig(
         min_rating=args.min_rating,
@@ -377,9 +379,7 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
 
 
 def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    import logging
-
-    from pipeline import run_report, runners
+    from pipeline import console, run_report, runners
 
     config = build_run_config(args, beam_args)
     _log(
@@ -392,11 +392,9 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
         return 0
     if "://" not in config.output_root:
         os.makedirs(config.output_root, exist_ok=True)
-    trainer_log = logging.getLogger("sair")
-    trainer_log.setLevel(logging.INFO)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[sair %(asctime)s]   %(message)s", "%H:%M:%S"))
-    trainer_log.addHandler(handler)
+    log_file = console.route_logs(config.output_root, args.verbose)
+    if log_file:
+        _log(f"logs of TFX, Beam and TensorFlow: {log_file}")
     from pipeline import blessed
 
     baseline = blessed.baseline(config)
@@ -593,6 +591,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--region", help="kubeflow_v2 / Vertex AI region")
     g.add_argument("--service-account", help="kubeflow_v2 / Vertex AI service account")
     p.add_argument("--report", help="write the run report (JSON) here")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the logs of TFX, Beam and TensorFlow too (otherwise in <output-root>/logs/)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ingest", help="run the ingestion alone and print the data report")
@@ -601,8 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output",
         required=True,
-        help="output folder: examples/, vocabulary/, schema/, data_report.json",
+        help="output folder: examples/, vocabulary/, schema/, data_report.json, logs/",
     )
+    p.add_argument("--verbose", action="store_true", help="print Beam's logs too")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("download", help="download a MovieLens archive (checksum-verified)")
@@ -661,6 +665,9 @@ def main(argv: list[str] | None = None) -> int:
         cut = argv.index("--")
         argv, beam_args = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
+    from pipeline import console
+
+    console.quiet_environment(getattr(args, "verbose", False))
     try:
         return args.func(args, beam_args)
     except (ConfigError, InputError, IngestionError, DownloadError, PipelineConfigError) as e:

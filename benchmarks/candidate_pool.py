@@ -44,6 +44,7 @@ from pathlib import Path  # noqa: E402
 import exported  # noqa: E402
 import numpy as np  # noqa: E402
 import quality  # noqa: E402
+import quality_summary  # noqa: E402
 
 POOLS = ("rated", "item_table")
 UNRATED = -1
@@ -112,13 +113,8 @@ def pool_metrics(ranks: np.ndarray) -> dict[str, float]:
 
 
 def mean_std(draws: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    return {
-        k: {
-            "mean": round(float(np.mean([d[k] for d in draws])), 4),
-            "std": round(float(np.std([d[k] for d in draws])), 4),
-        }
-        for k in draws[0]
-    }
+    """Mean and sample std (ddof=1; None for one draw) of each metric over the draws."""
+    return {k: quality_summary.mean_std(d[k] for d in draws) for k in draws[0]}
 
 
 def run_key(run: Mapping) -> tuple[str, int, str]:

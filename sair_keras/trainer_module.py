@@ -34,12 +34,40 @@ _LOGGED = (
 
 
 class EpochLog(keras.callbacks.Callback):
-    """One log line per epoch: losses, validation metrics, seconds."""
+    """A log line every `every` epochs (and the first): losses, validation metrics,
+    seconds; at the end, the best epoch by `monitor`, whose weights training restores."""
+
+    def __init__(self, every: int = 1, monitor: str = "val_full_ndcg_10"):
+        super().__init__()
+        self.every = max(1, every)
+        self.monitor = monitor
+        self.best: tuple[int, float] | None = None
+        self.epochs = 0
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in _LOGGED)
-        LOG.info("epoch %d: %s (%.1f s)", epoch + 1, shown, logs.get("epoch_seconds", 0.0))
+        self.epochs = epoch + 1
+        value = logs.get(self.monitor)
+        if value is not None and (self.best is None or value > self.best[1]):
+            self.best = (epoch + 1, float(value))
+        if epoch == 0 or (epoch + 1) % self.every == 0:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in _LOGGED)
+            LOG.info("epoch %d: %s (%.1f s)", epoch + 1, shown, logs.get("epoch_seconds", 0.0))
+
+    def on_train_end(self, logs=None):
+        if self.best is not None:
+            LOG.info(
+                "training ended after %d epochs; best epoch %d (%s %.4f), its weights kept",
+                self.epochs,
+                self.best[0],
+                self.monitor,
+                self.best[1],
+            )
+
+
+def log_every(epochs: int, lines: int = 10) -> int:
+    """Epochs between log lines so that a run prints about `lines` of them."""
+    return max(1, -(-epochs // lines))
 
 
 def examples_root(file_patterns: list[str]) -> str:
@@ -60,7 +88,10 @@ def run_fn(fn_args) -> None:
     )
     eval_ds = data.eval_dataset(fn_args.eval_files, 512, model_config.max_len)
     if train_config.epochs > 0:
-        callbacks = [EpochLog(), keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)]
+        progress = EpochLog(
+            log_every(train_config.epochs), "val_" + train_config.early_stopping_metric
+        )
+        callbacks = [progress, keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)]
         train.fit(model, train_ds, eval_ds, train_config, callbacks=callbacks, verbose=0)
     else:
         LOG.warning("train.epochs is 0: exporting the untrained model")
