@@ -306,15 +306,6 @@ class SAIRModel(keras.Model):
             tf.float32,
         )
 
-    def catalog_rank(self, data) -> tf.Tensor:
-        """Full-catalog rank of the target among the items the user has not seen."""
-        item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)
-        return ranking.catalog_rank(
-            self.catalog_scores(item_seq),
-            tf.reshape(data[features.TARGET], [-1]),
-            seen_before_target(data),
-        )
-
     def get_config(self):
         return {
             "num_items": self.num_items,

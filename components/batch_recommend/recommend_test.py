@@ -18,13 +18,15 @@ CATALOG = Catalog.synthetic(30, 4)
 ITEM_IDS = list(CATALOG.item_ids)  # index i ≥ 2 ↔ raw id str(i - 2)
 
 
-def _example(user: str, seq: list[int], target: int | None = None) -> bytes:
+def _example(user: str, seq: list[int], target: int | None = None, seen=None) -> bytes:
     feats = {
         features.USER_ID: tf.train.Feature(bytes_list=tf.train.BytesList(value=[user.encode()])),
         features.ITEM_SEQ: tf.train.Feature(int64_list=tf.train.Int64List(value=seq)),
     }
     if target is not None:
         feats[features.TARGET] = tf.train.Feature(int64_list=tf.train.Int64List(value=[target]))
+    if seen is not None:
+        feats[features.SEEN_ITEMS] = tf.train.Feature(int64_list=tf.train.Int64List(value=seen))
     return tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString()
 
 
@@ -63,6 +65,18 @@ def test_histories_are_the_test_history_plus_its_target_or_the_training_sequence
                 ]
             ),
         )
+
+
+def test_a_history_longer_than_the_window_keeps_its_earlier_items_first(tmp_path):
+    # u4's test window is [5, 6, 7]; items 20 and 21 came before it (its seen_items), so
+    # they are in the history the model excludes, before the items it reads.
+    root = tmp_path / "examples"
+    _write(root / "Split-train" / "a.gz", [_example("u4", [20, 21, 5])])
+    _write(root / "Split-test" / "a.gz", [_example("u4", [5, 6, 7], 8, [5, 6, 7, 20, 21])])
+    expected = recommend.UserHistory("u4", ("18", "19", "3", "4", "5", "6"))
+    with TestPipeline() as p:
+        assert_that(p | recommend.ReadUserHistories(str(root), ITEM_IDS), equal_to([expected]))
+    assert recommend.find_user_history(str(root), "u4", ITEM_IDS) == expected.item_ids
 
 
 def test_find_user_history_reads_one_user_without_beam(examples_dir):
