@@ -20,6 +20,7 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # before anything imports TensorFlow
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -204,21 +205,49 @@ def _load_config_file(path: str) -> dict:
     return data
 
 
+_TERMINAL = []  # the terminal stream of a run whose standard error goes to its log file
+
+
 def _log(msg: str) -> None:
-    print(f"[sair {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    stream = _TERMINAL[-1] if _TERMINAL else sys.stderr
+    print(f"[sair {time.strftime('%H:%M:%S')}] {msg}", file=stream, flush=True)
+
+
+@contextlib.contextmanager
+def _quiet(output_root: str, verbose: bool):
+    """Standard error (and the third-party logs) to `<output_root>/logs/`, the run's own
+    lines to the terminal (`pipeline.console`)."""
+    from pipeline import console
+
+    with console.to_log_file(output_root, verbose) as (terminal, log_file):
+        _TERMINAL.append(terminal)
+        try:
+            if log_file and not verbose:
+                _log(f"logs of TFX, Beam and TensorFlow: {log_file}")
+            yield terminal
+        finally:
+            _TERMINAL.pop()
 
 
 def cmd_ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from components.sequence_gen import ingest, report
-    from components.sequence_gen.config import DataConfig
-    from pipeline import console
+    from components.sequence_gen import report
 
     out = Path(args.output).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    console.route_logs(str(out), args.verbose)
+    with _quiet(str(out), args.verbose):
+        result = _ingest(args, beam_args, out)
+    print(report.format_table(result))
+    print(f"data report: {out / report.REPORT_FILE}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace, beam_args: list[str], out: Path) -> dict:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from components.sequence_gen import ingest
+    from components.sequence_gen.config import DataConfig
+
     source = _source_from_args(args, out)
     config = DataConfig(
         min_rating=args.min_rating,
@@ -235,9 +264,7 @@ def cmd_ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         source, config, ingest.IngestOutputs.under(str(out)), lambda: beam.Pipeline(options=options)
     )
     _log(f"ingestion done in {time.monotonic() - start:.1f} s; outputs in {out}")
-    print(report.format_table(result))
-    print(f"data report: {out / report.REPORT_FILE}")
-    return 0
+    return result
 
 
 # The built-in demo (synthetic data, sequences of ~40 items) trains in a few minutes.
@@ -379,7 +406,7 @@ def build_run_config(args: argparse.Namespace, beam_args: list[str]):
 
 
 def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from pipeline import console, run_report, runners
+    from pipeline import run_report, runners
 
     config = build_run_config(args, beam_args)
     _log(
@@ -392,21 +419,19 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
         return 0
     if "://" not in config.output_root:
         os.makedirs(config.output_root, exist_ok=True)
-    log_file = console.route_logs(config.output_root, args.verbose)
-    if log_file:
-        _log(f"logs of TFX, Beam and TensorFlow: {log_file}")
     from pipeline import blessed
 
-    baseline = blessed.baseline(config)
-    if baseline.note:
-        _log(baseline.note)
-    progress = run_report.ComponentProgress(config)
-    progress.start()
-    try:
-        runners.RUNNERS[config.runner](config, compare_with_blessed=baseline.comparable)
-    finally:
-        progress.stop()
-    report = run_report.build_report(config, progress.seconds, baseline)
+    with _quiet(config.output_root, args.verbose) as terminal:
+        baseline = blessed.baseline(config)
+        if baseline.note:
+            _log(baseline.note)
+        progress = run_report.ComponentProgress(config, stream=terminal)
+        progress.start()
+        try:
+            runners.RUNNERS[config.runner](config, compare_with_blessed=baseline.comparable)
+        finally:
+            progress.stop()
+        report = run_report.build_report(config, progress.seconds, baseline)
     if report["data"]:
         from components.sequence_gen.report import format_table
 

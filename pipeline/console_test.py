@@ -11,7 +11,8 @@ from pipeline import console
 
 def test_third_party_records_go_to_the_log_file_and_the_run_s_lines_to_the_terminal(tmp_path):
     stream = io.StringIO()
-    path = console.route_logs(str(tmp_path), verbose=False, stream=stream)
+    path = console.log_path(str(tmp_path))
+    console.route_logs(path, verbose=False, stream=stream)
     try:
         logging.getLogger("absl").warning("ArtifactQuery.property_predicate is not supported.")
         logging.getLogger("apache_beam.runners").warning("Worker: severity: WARN")
@@ -32,7 +33,7 @@ def test_third_party_records_go_to_the_log_file_and_the_run_s_lines_to_the_termi
 
 def test_verbose_prints_everything(tmp_path):
     stream = io.StringIO()
-    console.route_logs(str(tmp_path), verbose=True, stream=stream)
+    console.route_logs(console.log_path(str(tmp_path)), verbose=True, stream=stream)
     try:
         logging.getLogger("absl").warning("a third-party line")
         assert "a third-party line" in stream.getvalue()
@@ -58,3 +59,18 @@ def test_worker_processes_inherit_the_warning_filter_and_shutdown_noise_is_dropp
     sys.unraisablehook(noise)
     sys.unraisablehook(other)
     assert seen == [other]
+
+
+def test_standard_error_of_this_process_and_its_children_goes_to_the_log_file(tmp_path):
+    import subprocess
+
+    with console.to_log_file(str(tmp_path), verbose=False) as (terminal, path):
+        os.write(2, b"C++ start-up line\n")
+        subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('worker noise')"])
+        terminal.write("our line\n")
+    os.write(2, b"")  # standard error is back
+    logged = open(path, encoding="utf-8").read()
+    assert "C++ start-up line" in logged and "worker noise" in logged
+    assert "our line" not in logged
+    for handler in list(logging.getLogger().handlers):
+        logging.getLogger().removeHandler(handler)
