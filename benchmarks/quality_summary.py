@@ -1,4 +1,4 @@
-"""Summaries of quality runs (numpy only: the results page uses it too).
+"""Summaries of quality runs (numpy, no TensorFlow: the results page uses it too).
 
 A *configuration* is everything a run trained with but its variant and seed: the model
 settings, the training settings and the item catalog (`config_key`). Runs of different
@@ -19,17 +19,8 @@ import numpy as np
 
 # Fields of ModelConfig only the interest head reads: `sasrec` is the same model whatever
 # they are, so a configuration's `sasrec` is any `sasrec` that agrees on the rest.
-INTEREST_HEAD_FIELDS = frozenset(
-    {
-        "num_interests",
-        "top_k",
-        "decov_weight",
-        "aggregation_residual",
-        "aggregation_layer_norm",
-        "interaction_residual",
-        "balance_weight",
-    }
-)
+from sair_keras.config import INTEREST_HEAD_FIELDS
+
 # What a run's full-catalog metrics exclude: "history" (every item before the target).
 # Runs without this mark excluded only the max_len window of the history, which ranks
 # already-seen items above the target: their full-catalog numbers are not summarized.

@@ -191,12 +191,14 @@ def BuildUserHistories(  # noqa: N802
 # --------------------------------------------------------------------------- vocabulary
 
 
-class _ItemCountsFn(beam.CombineFn):
+class _CountsFn(beam.CombineFn):
+    """Iterables of hashable values (item ids or indices) → {value: occurrences}."""
+
     def create_accumulator(self) -> Counter:
         return Counter()
 
-    def add_input(self, acc: Counter, history: UserHistory) -> Counter:
-        acc.update(history.items)
+    def add_input(self, acc: Counter, values: Iterable) -> Counter:
+        acc.update(values)
         return acc
 
     def merge_accumulators(self, accs: Iterable[Counter]) -> Counter:
@@ -205,7 +207,7 @@ class _ItemCountsFn(beam.CombineFn):
             out.update(a)
         return out
 
-    def extract_output(self, acc: Counter) -> dict[str, int]:
+    def extract_output(self, acc: Counter) -> dict:
         return dict(acc)
 
 
@@ -223,7 +225,11 @@ def BuildVocabulary(  # noqa: N802
 
     With `catalog_items` (raw item ids, e.g. every row of the item table), those that no
     history mentions join the vocabulary with count 0."""
-    counts = histories | "CountItems" >> beam.CombineGlobally(_ItemCountsFn())
+    counts = (
+        histories
+        | "HistoryItems" >> beam.Map(lambda h: h.items)
+        | "CountItems" >> beam.CombineGlobally(_CountsFn())
+    )
     cats = item_categories | "UnionCategories" >> beam.CombinePerKey(_union_categories)
     if catalog_items is None:
         catalog_items = histories.pipeline | "NoCatalogItems" >> beam.Create([])
@@ -305,33 +311,13 @@ def SplitLeaveOneOut(  # noqa: N802
     )
 
 
-class _IndexCountsFn(beam.CombineFn):
-    """Lists of item indices → {index: count}."""
-
-    def create_accumulator(self) -> Counter:
-        return Counter()
-
-    def add_input(self, acc: Counter, items: list[int]) -> Counter:
-        acc.update(items)
-        return acc
-
-    def merge_accumulators(self, accs: Iterable[Counter]) -> Counter:
-        out = Counter()
-        for a in accs:
-            out.update(a)
-        return out
-
-    def extract_output(self, acc: Counter) -> dict[int, int]:
-        return dict(acc)
-
-
 @beam.ptransform_fn
 def CountTrainItems(  # noqa: N802
     train_items: beam.PCollection[list[int]],
 ) -> beam.PCollection[dict[int, int]]:
     """The `train_items` of `SplitLeaveOneOut` → one {item index: interactions in the
     training split}: the popularity baseline, counted without the held-out items."""
-    return train_items | "Count" >> beam.CombineGlobally(_IndexCountsFn())
+    return train_items | "Count" >> beam.CombineGlobally(_CountsFn())
 
 
 def train_counts_text(counts: dict[int, int], num_items: int) -> str:
