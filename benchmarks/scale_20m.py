@@ -9,8 +9,8 @@ Stages, each a child process whose whole process tree is sampled for resident me
   train       one epoch of `sair` (the paper's ML-20M L=20, K=8; max_len 150, batch 256),
               streaming the training TFRecords (never the whole dataset in memory), then
               the serving export
-  evaluate    sampled hr/ndcg@5/10/20 of the test split through the exported model's
-              `candidate_scores` signature (what the Evaluator runs), streamed in batches
+  evaluate    sampled and full-catalog hr/ndcg of the test split through the exported
+              model's `ranks` signature (what the Evaluator runs), streamed in batches
   recommend   `pipeline_runner.py recommend`: top-10 for every user (TFRecord and CSV)
 Writes `benchmarks/results/scale_20m.json`: per stage `wall_s` and `peak_rss_mb`.
 """
@@ -74,16 +74,16 @@ def stage_evaluate(work: Path) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from sair_keras import data, ranking, train
+    from sair_keras import data, export, ranking, train
 
-    scores_fn = tf.saved_model.load(str(work / "model")).signatures["candidate_scores"]
+    ranks_fn = tf.saved_model.load(str(work / "model")).signatures[export.EVAL_SIGNATURE]
     files = tf.io.gfile.glob(data.split_pattern(str(work / "ingested" / "examples"), "test"))
     records = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(1024)
     ranks = []
     for batch in records:
-        scores = scores_fn(examples=batch)["scores"]
-        ranks.append(ranking.pessimistic_rank(scores).numpy())
-    return {"test": train.rank_metrics(np.concatenate(ranks), ranking.CUTOFFS)}
+        out = ranks_fn(examples=batch)[export.EVAL_SIGNATURE].numpy()
+        ranks.append(out[:, [ranking.SAMPLED, ranking.CATALOG]])
+    return {"test": train.ranks_to_metrics(np.concatenate(ranks))}
 
 
 def run_stage(stage: str, work: Path) -> dict:
