@@ -219,7 +219,7 @@ def _save_without_ranks(path):
 
 
 @pytest.mark.slow
-def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(tmp_path):
+def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(tmp_path, capfd):
     # 40 items, 60 users, 100 negatives asked for: no user can have them.
     data = synthetic.generate(
         synthetic.SyntheticConfig(num_users=60, num_items=40, num_categories=4, mean_length=8),
