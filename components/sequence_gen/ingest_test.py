@@ -330,3 +330,24 @@ def test_item_table_catalog_needs_an_item_table(tmp_path):
 def test_unknown_item_catalog_is_refused_naming_it():
     with pytest.raises(ConfigError, match="item_catalog must be one of .* got 'all'"):
         DataConfig(item_catalog="all")
+
+
+def test_a_utf8_byte_order_mark_is_accepted_in_the_log_and_the_item_file(tmp_path):
+    # Spreadsheet programs start every CSV with one.
+    log = tmp_path / "log.csv"
+    log.write_bytes(
+        b"\xef\xbb\xbf" + open(_write_log(tmp_path / "plain.csv", GOOD_ROWS), "rb").read()
+    )
+    items = tmp_path / "items.csv"
+    items.write_bytes(b"\xef\xbb\xbfitem_id,categories\n10,Drama\n11,Comedy\n")
+    source = SourceConfig(
+        paths=(str(log),), rating_column="rating", id_type="int", items=ItemTable(path=str(items))
+    )
+    result, _ = _run(tmp_path, source, DataConfig(num_eval_negatives=2))
+    assert result["rows_read"] == result["rows_kept"] == len(GOOD_ROWS)
+    assert result["categories"] == 2
+    unsplit = SourceConfig(paths=(str(log),), rating_column="rating", id_type="int")
+    [shard] = sources.plan_shards(unsplit)
+    cols = sources.preflight(unsplit)[0]
+    rows = list(sources.iter_interactions(unsplit, sources.Shard(0, 0, 10**6), cols, 0.0))
+    assert shard.file_index == 0 and all(r.rejection is None for r in rows)

@@ -6,6 +6,7 @@ The functions here are plain Python so that the Beam transforms stay thin and te
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime
@@ -87,11 +88,18 @@ def _open(path: str):
 
 def _lines(path: str) -> Iterator[bytes]:
     with _open(path) as f:
-        while True:
-            line = f.readline()
-            if not line:
-                return
+        line = _without_bom(f.readline())
+        while line:
             yield line.rstrip(b"\r\n")
+            line = f.readline()
+
+
+def _without_bom(first_line: bytes) -> bytes:
+    """A file's first line without the UTF-8 byte-order mark that spreadsheet programs
+    write (the bytes, not a character of the first field)."""
+    return (
+        first_line[len(codecs.BOM_UTF8) :] if first_line.startswith(codecs.BOM_UTF8) else first_line
+    )
 
 
 def _split(text: str, delimiter: str, quoted: bool) -> list[str]:
@@ -334,7 +342,8 @@ def _range_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes]]
             line = f.readline()
             if not line:
                 return
-            yield pos, line.rstrip(b"\r\n")
+            text = _without_bom(line) if pos == 0 else line
+            yield pos, text.rstrip(b"\r\n")
             pos += len(line)
 
 
