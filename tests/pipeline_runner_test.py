@@ -110,3 +110,40 @@ def test_malformed_source_config_file(tmp_path, capsys):
     )
     assert code == 2
     assert "cannot read config file" in capsys.readouterr().err
+
+
+def test_a_truncated_gzip_log_fails_naming_the_file_and_reads_no_rows(tmp_path, capsys):
+    import gzip
+
+    rows = ["user_id,item_id,timestamp"] + [f"u{i % 60},i{i % 40},{i}" for i in range(720)]
+    whole = gzip.compress(("\n".join(rows) + "\n").encode())
+    log = tmp_path / "events.csv.gz"
+    log.write_bytes(whole[:300])  # cut mid-stream, as an interrupted copy leaves it
+    out = tmp_path / "out"
+    args = ["ingest", "--dataset", "csv", "--data-path", str(log), "--output", str(out)]
+    assert pipeline_runner.main([*args, *IN_MEMORY]) == 2
+    err = capsys.readouterr().err
+    assert str(log) in err and "truncated or corrupt" in err
+    assert "Traceback" not in err
+    assert not (out / "data_report.json").exists()  # no rows reported as read
+
+
+def test_a_log_without_a_final_newline_keeps_its_last_row(tmp_path):
+    log = tmp_path / "events.csv"
+    rows = ["user_id,item_id,timestamp"] + [f"u{i % 3},i{i},{i}" for i in range(12)]
+    log.write_text("\n".join(rows))  # no newline after the last row
+    out = tmp_path / "out"
+    args = ["ingest", "--dataset", "csv", "--data-path", str(log), "--output", str(out)]
+    assert pipeline_runner.main([*args, "--num-eval-negatives", "2", *IN_MEMORY]) == 0
+    report = json.loads((out / "data_report.json").read_text())
+    assert report["rows_read"] == report["rows_kept"] == 12
+
+
+def test_a_corrupt_parquet_file_is_refused_naming_it(tmp_path, capsys):
+    bad = tmp_path / "events.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    out = tmp_path / "out"
+    args = ["ingest", "--dataset", "csv", "--format", "parquet", "--data-path", str(bad)]
+    assert pipeline_runner.main([*args, "--output", str(out), *IN_MEMORY]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: not a readable Parquet file" in err

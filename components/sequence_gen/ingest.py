@@ -254,8 +254,10 @@ def run_ingestion(
     Raises `sources.InputError` (before any Beam work) or `report.IngestionError` (after).
     """
     columns = sources.preflight(source)
-    if source.items is not None and not FileSystems.exists(source.items.path):
-        raise sources.InputError(f"item file not found: {source.items.path}")
+    if source.items is not None:
+        if not FileSystems.exists(source.items.path):
+            raise sources.InputError(f"item file not found: {source.items.path}")
+        sources.check_compressed(source.items.path)
     with make_pipeline() as p:
         build_pipeline(p, source, config, columns, outputs, chunk_rows)
     fileio.ensure_dir(outputs.schema_dir)

@@ -6,11 +6,14 @@ The functions here are plain Python so that the Beam transforms stay thin and te
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
 import dataclasses
 import datetime
+import gzip
 import math
+import zlib
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -83,15 +86,38 @@ class Columns:
 
 
 def _open(path: str):
+    """A binary stream of the file's content. gzip and bzip2 go through Python's own
+    decompressors, which raise on a truncated stream (Beam's read what they can silently)."""
+    kind = CompressionTypes.detect_compression_type(path)
+    if kind == CompressionTypes.GZIP:
+        return gzip.GzipFile(fileobj=FileSystems.open(path, CompressionTypes.UNCOMPRESSED))
+    if kind == CompressionTypes.BZIP2:
+        return bz2.BZ2File(FileSystems.open(path, CompressionTypes.UNCOMPRESSED))
     return FileSystems.open(path, compression_type=CompressionTypes.AUTO)
 
 
 def _lines(path: str) -> Iterator[bytes]:
-    with _open(path) as f:
-        line = _without_bom(f.readline())
-        while line:
-            yield line.rstrip(b"\r\n")
-            line = f.readline()
+    """The file's lines without their line ends (the last one with or without its own);
+    `InputError` naming the file when its compressed stream is truncated or corrupt."""
+    try:
+        with _open(path) as f:
+            line = _without_bom(f.readline())
+            while line:
+                yield line.rstrip(b"\r\n")
+                line = f.readline()
+    except (EOFError, OSError, zlib.error) as e:
+        raise InputError(f"{path}: the compressed file is truncated or corrupt ({e})") from e
+
+
+def check_compressed(path: str) -> None:
+    """Reads a gzip or bzip2 file to its end before any row is used: a truncated or corrupt
+    one fails here with `InputError`, not half-way through the ingestion."""
+    if CompressionTypes.detect_compression_type(path) in (
+        CompressionTypes.GZIP,
+        CompressionTypes.BZIP2,
+    ):
+        for _ in _lines(path):
+            pass
 
 
 def _without_bom(first_line: bytes) -> bytes:
@@ -155,6 +181,7 @@ def preflight(source: SourceConfig) -> list[Columns]:
     for path in source.paths:
         if not FileSystems.exists(path):
             raise InputError(f"input file not found: {path}")
+        check_compressed(path)
         if source.format == "parquet":
             resolved.append(_preflight_parquet(source, path))
             continue
@@ -195,10 +222,14 @@ def _decode(raw: bytes, encoding: str, path: str) -> str:
 
 
 def _preflight_parquet(source: SourceConfig, path: str) -> Columns:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     with _open(path) as f:
-        pf = pq.ParquetFile(f)
+        try:
+            pf = pq.ParquetFile(f)
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"{path}: not a readable Parquet file ({e})") from e
         header = pf.schema_arrow.names
         if pf.metadata.num_rows == 0:
             raise InputError(f"empty input: {path} has no rows")
