@@ -90,9 +90,11 @@ def _open(path: str):
     decompressors, which raise on a truncated stream (Beam's read what they can silently)."""
     kind = CompressionTypes.detect_compression_type(path)
     if kind == CompressionTypes.GZIP:
-        return gzip.GzipFile(fileobj=FileSystems.open(path, CompressionTypes.UNCOMPRESSED))
+        return gzip.GzipFile(
+            fileobj=FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        )
     if kind == CompressionTypes.BZIP2:
-        return bz2.BZ2File(FileSystems.open(path, CompressionTypes.UNCOMPRESSED))
+        return bz2.BZ2File(FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED))
     return FileSystems.open(path, compression_type=CompressionTypes.AUTO)
 
 
