@@ -4,9 +4,12 @@ Signatures (TF Serving and any `tf.saved_model.load` caller):
   serving_default(examples: string [B])   serialized tf.Example with `history` (bytes list
                                            of raw item ids, oldest first) → top-N
   recommend(history: string [B, H])        raw ids, "" pads → `item_ids` string [B, N],
-                                           `scores` float [B, N]; every item of the
-                                           history excluded (the model reads its last
-                                           max_len items)
+                                           `scores` float [B, N], `fallback` bool [B];
+                                           every item of the history excluded (the model
+                                           reads its last max_len items); a history with
+                                           no known item gets the training split's most
+                                           popular items, `fallback` True; slots beyond
+                                           the unseen items are "" with score -inf
   score(history: string [B, H], candidates: string [B, M]) → `scores` float [B, M]
   ranks(examples: string [B])              internal eval examples (`item_seq`, `target`,
                                            `negatives`, `seen_items`) → `ranks` float
@@ -77,8 +80,15 @@ class ServingModule(tf.Module):
         # The model reads the last max_len items; every item of the history is excluded.
         everything = self.item_to_index.lookup(history)
         model_input = compact_left(everything, self.max_len)
-        scores, items = inference.top_n(self.model, model_input, self.top_n, exclude=everything)
-        return {"item_ids": tf.gather(self.index_to_item, items), "scores": scores}
+        # Nothing known to read (an empty history, or only unknown ids): popularity.
+        fallback = tf.logical_not(tf.reduce_any(everything >= features.FIRST_ITEM_INDEX, axis=1))
+        scores = tf.where(
+            fallback[:, None], self.popularity[None, :], self.model.catalog_scores(model_input)
+        )
+        scores, items = inference.top_n_of_scores(scores, self.top_n, everything)
+        empty = tf.math.is_inf(scores) & (scores < 0)  # fewer unseen items than slots
+        ids = tf.where(empty, "", tf.gather(self.index_to_item, items))
+        return {"item_ids": ids, "scores": scores, "fallback": fallback}
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="history")])
     def recommend(self, history):

@@ -118,3 +118,30 @@ def test_ranks_signature_gives_the_models_and_popularitys_ranks(tmp_path):
     np.testing.assert_array_equal(ranks[:, 2:], expected)
     unseen = [i for i in range(2, catalog.num_items) if i not in (3, 4, 5, 6, 9, 7)]
     assert ranks[0, ranking.POPULARITY_CATALOG] == sum(counts[i] >= counts[7] for i in unseen)
+
+
+def test_recommend_falls_back_to_popularity_and_leaves_slots_beyond_the_unseen_items_empty(
+    tmp_path,
+):
+    catalog = Catalog.synthetic(12, 3)
+    model = build_model(catalog, ModelConfig(max_len=4, hidden_dim=8, num_interests=4, top_k=2))
+    export.export_serving_model(model, catalog, str(tmp_path / "serving"), top_n=5)
+    recommend = tf.saved_model.load(str(tmp_path / "serving")).signatures["recommend"]
+    ids = list(catalog.item_ids[features.FIRST_ITEM_INDEX :])
+    # An empty history and one of unknown ids: the training split's most popular items.
+    out = recommend(history=tf.constant([["", ""], ["nope", "gone"]]))
+    counts = catalog.train_counts[features.FIRST_ITEM_INDEX :]
+    popular = [ids[i] for i in np.argsort(-counts, kind="stable")[:5]]
+    for row in range(2):
+        assert out["fallback"].numpy()[row]
+        assert sorted(out["item_ids"].numpy()[row].astype(str)) == sorted(popular)
+    # A history covering all but 3 items: those 3, then "" with score -inf.
+    rest = ids[:3]
+    out = recommend(history=tf.constant([ids[3:]]))
+    got = out["item_ids"].numpy()[0].astype(str).tolist()
+    assert not out["fallback"].numpy()[0]
+    assert sorted(got[:3]) == sorted(rest) and got[3:] == ["", ""]
+    assert (
+        np.isinf(out["scores"].numpy()[0, 3:]).all()
+        and np.isfinite(out["scores"].numpy()[0, :3]).all()
+    )

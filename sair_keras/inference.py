@@ -38,9 +38,16 @@ def top_n(
     `[B, N]` (left-padded), never an item of `exclude` `[B, H]` (default: the history
     itself; give the whole history when `item_seq` holds only its last N items)."""
     item_seq = tf.cast(item_seq, tf.int64)
-    exclude = item_seq if exclude is None else tf.cast(exclude, tf.int64)
-    scores = model.catalog_scores(item_seq)  # [B, num_items]
-    masked = tf.where(seen_mask(exclude, model.num_items), -float("inf"), scores)
-    k = min(n, model.num_items - features.FIRST_ITEM_INDEX)
+    exclude = item_seq if exclude is None else exclude
+    return top_n_of_scores(model.catalog_scores(item_seq), n, exclude)
+
+
+def top_n_of_scores(scores: tf.Tensor, n: int, exclude: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The `n` best items of `scores` `[B, num_items]` outside `exclude` `[B, H]` (and
+    padding and `[UNK]`): scores and indices `[B, n]`. When fewer than `n` items are left,
+    the slots after them hold score `-inf` (their index means nothing)."""
+    num_items = scores.shape[-1]
+    masked = tf.where(seen_mask(tf.cast(exclude, tf.int64), num_items), -float("inf"), scores)
+    k = min(n, num_items - features.FIRST_ITEM_INDEX)
     values, indices = tf.math.top_k(masked, k=k)
     return values, tf.cast(indices, tf.int64)

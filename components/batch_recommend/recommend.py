@@ -167,10 +167,12 @@ class _RecommendFn(beam.DoFn):
         ids = out["item_ids"].numpy()
         scores = out["scores"].numpy()
         for h, row_ids, row_scores in zip(batch, ids, scores, strict=True):
+            # Slots beyond the user's unseen items come back empty: left out.
+            kept = [(i.decode(), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i]
             yield Recommendation(
                 h.user_id,
-                tuple(i.decode() for i in row_ids),
-                tuple(round(float(s), 6) for s in row_scores),
+                tuple(i for i, _ in kept),
+                tuple(round(s, 6) for _, s in kept),
             )
 
 
