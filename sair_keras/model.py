@@ -31,24 +31,37 @@ from sair_keras.interests import (
 )
 from sair_keras.regularizers import DeCovRegularizer, InterestBalance
 
+MAX_NEGATIVE_DRAWS = 32
 
-def sample_training_negatives(item_seq: tf.Tensor, num_items: int) -> tf.Tensor:
+
+def in_sequence(items: tf.Tensor, item_seq: tf.Tensor) -> tf.Tensor:
+    """bool `[B, N]`: whether each of `items` `[B, N]` occurs in its row of `item_seq`."""
+    return tf.reduce_any(items[:, :, None] == item_seq[:, None, :], axis=-1)
+
+
+def sample_training_negatives(
+    item_seq: tf.Tensor, num_items: int, max_draws: int = MAX_NEGATIVE_DRAWS
+) -> tf.Tensor:
     """One item per position of `item_seq` `[B, N]`, drawn uniformly from the real items
     (indices ≥ FIRST_ITEM_INDEX, < num_items) that are not in that user's sequence.
-    Redraws collisions until none is left."""
+    Collisions are redrawn, at most `max_draws` times: a position still colliding then
+    (a user who saw nearly every item) keeps an item of its sequence, which `train_step`
+    leaves out of the loss (`in_sequence`)."""
     item_seq = tf.cast(item_seq, tf.int64)
     shape = tf.shape(item_seq)
 
     def draw():
         return tf.random.uniform(shape, features.FIRST_ITEM_INDEX, num_items, dtype=tf.int64)
 
-    def collisions(neg):
-        return tf.reduce_any(neg[:, :, None] == item_seq[:, None, :], axis=-1)
-
     def body(neg):
-        return (tf.where(collisions(neg), draw(), neg),)
+        return (tf.where(in_sequence(neg, item_seq), draw(), neg),)
 
-    (neg,) = tf.while_loop(lambda neg: tf.reduce_any(collisions(neg)), body, (draw(),))
+    (neg,) = tf.while_loop(
+        lambda neg: tf.reduce_any(in_sequence(neg, item_seq)),
+        body,
+        (draw(),),
+        maximum_iterations=max_draws,
+    )
     return neg
 
 
@@ -237,6 +250,7 @@ class SAIRModel(keras.Model):
         negatives = None
         if self.model_config.training_loss == "bce":
             negatives = sample_training_negatives(item_seq, self.num_items)
+            mask *= tf.cast(tf.logical_not(in_sequence(negatives, item_seq)), tf.float32)
         with tf.GradientTape() as tape:
             e = self(inputs, training=True)
             ranking = self._ranking_loss(e, positives, negatives, mask)

@@ -200,6 +200,14 @@ def test_training_negatives_are_never_in_the_sequence():
         assert set(neg[0]) <= {8, 9} and set(neg[1]) <= {2, 3}
 
 
+def test_the_negative_sampler_ends_for_a_user_who_saw_every_item():
+    from sair_keras.model import in_sequence
+
+    every = tf.constant([[2, 3, 4, 5, 6, 7, 8, 9]], tf.int64)  # all 8 real items
+    neg = sample_training_negatives(every, 10, max_draws=4)  # returns: bounded
+    assert in_sequence(neg, every).numpy().all()  # nothing unseen: train_step masks them all
+
+
 def test_invalid_configs_are_refused():
     with pytest.raises(ModelConfigError, match="top_k K=7 exceeds the interest pool L=6"):
         ModelConfig(variant="sair", num_interests=6, top_k=7)

@@ -206,6 +206,7 @@ def build_pipeline(
             ),
             vocab=beam.pvalue.AsSingleton(vocab),
             train_only=_count_per_element(split[transforms.TRAIN_ONLY], "CountTrainOnly"),
+            refused=_count_per_element(split[transforms.REFUSED], "CountRefused"),
             item_rows_rejected=_count_per_element(
                 item_rejections | "ItemReasons" >> beam.Map(lambda r: r.reason), "CountItemRej"
             ),

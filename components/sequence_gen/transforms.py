@@ -28,6 +28,7 @@ ROWS_READ = "rows_read"
 ITEM_CATEGORIES = "item_categories"
 TRAIN_ONLY = "train_only"
 TRAIN_ITEMS = "train_items"
+REFUSED = "refused"
 
 
 class UserChunk(NamedTuple):
@@ -273,6 +274,10 @@ class _LeaveOneOutFn(beam.DoFn):
     def process(self, history: UserHistory, vocab: Vocabulary) -> Iterator:
         index = self._index(vocab)
         items = [index[i] for i in history.items]
+        if len(set(items)) >= vocab.num_items:
+            # No item left to draw a training negative from, nor to rank on the catalog.
+            yield pvalue.TaggedOutput(REFUSED, "interacted_with_every_item")
+            return
         if len(items) < self._min_eval:
             yield pvalue.TaggedOutput(TRAIN_ONLY, "fewer_than_min_interactions")
         train, val, test = leave_one_out(items, self._max_len, self._min_eval)
@@ -302,12 +307,18 @@ def SplitLeaveOneOut(  # noqa: N802
     num_eval_negatives: int,
 ) -> pvalue.DoOutputsTuple:
     """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_only`: reason;
-    `train_items`: the item indices of each user's training part, untruncated."""
+    `train_items`: the item indices of each user's training part, untruncated; `refused`:
+    the reason a user has no example at all (they interacted with every item)."""
     return histories | "LeaveOneOut" >> beam.ParDo(
         _LeaveOneOutFn(max_len, min_eval_interactions, num_eval_negatives),
         vocab=beam.pvalue.AsSingleton(vocabulary),
     ).with_outputs(
-        features.SPLIT_TRAIN, features.SPLIT_EVAL, features.SPLIT_TEST, TRAIN_ONLY, TRAIN_ITEMS
+        features.SPLIT_TRAIN,
+        features.SPLIT_EVAL,
+        features.SPLIT_TEST,
+        TRAIN_ONLY,
+        TRAIN_ITEMS,
+        REFUSED,
     )
 
 

@@ -182,6 +182,20 @@ def test_split_leave_one_out_in_a_pipeline():
         )
 
 
+def test_a_user_who_interacted_with_every_item_is_refused_with_a_reason():
+    vocab = Vocabulary(("a", "b", "c"), (1,) * 3, (), ((1,),) * 3)
+    histories = [UserHistory("all", ["a", "b", "c", "a"]), UserHistory("u", ["a", "b", "a"])]
+    with TestPipeline() as p:
+        v = p | "V" >> beam.Create([vocab])
+        out = p | "H" >> beam.Create(histories) | transforms.SplitLeaveOneOut(v, 5, 3, 1)
+        assert_that(
+            out[features.SPLIT_TRAIN] | "T" >> beam.Map(lambda t: t.user),
+            equal_to(["u"]),
+            label="train",
+        )
+        assert_that(out[transforms.REFUSED], equal_to(["interacted_with_every_item"]))
+
+
 def test_train_counts_text_has_a_row_per_index():
     assert transforms.train_counts_text({2: 5, 4: 1}, 3) == "0\t0\n1\t0\n2\t5\n3\t0\n4\t1\n"
 
