@@ -147,3 +147,20 @@ def test_a_corrupt_parquet_file_is_refused_naming_it(tmp_path, capsys):
     assert pipeline_runner.main([*args, "--output", str(out), *IN_MEMORY]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: not a readable Parquet file" in err
+
+
+def test_an_item_file_without_the_given_column_fails_in_one_line_before_beam(tmp_path, capsys):
+    log = tmp_path / "events.csv"
+    log.write_text(
+        "user_id,item_id,timestamp\n" + "".join(f"u{i % 4},i{i},{i}\n" for i in range(20))
+    )
+    items = tmp_path / "items.csv"
+    items.write_text("sku,genres\ni1,Drama\n")
+    out = tmp_path / "out"
+    args = ["ingest", "--dataset", "csv", "--data-path", str(log), "--items-path", str(items)]
+    args += ["--items-category-column", "genres", "--output", str(out)]
+    assert pipeline_runner.main([*args, *IN_MEMORY]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "item column 'item_id' is not in the header" in errors[0]
+    assert str(items) in errors[0] and "Traceback" not in err

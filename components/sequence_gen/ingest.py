@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from components.sequence_gen import fileio, sources, transforms
 from components.sequence_gen import report as report_lib
@@ -256,9 +255,7 @@ def run_ingestion(
     """
     columns = sources.preflight(source)
     if source.items is not None:
-        if not FileSystems.exists(source.items.path):
-            raise sources.InputError(f"item file not found: {source.items.path}")
-        sources.check_compressed(source.items.path)
+        sources.preflight_item_table(source.items, source.id_type)
     with make_pipeline() as p:
         build_pipeline(p, source, config, columns, outputs, chunk_rows)
     fileio.ensure_dir(outputs.schema_dir)

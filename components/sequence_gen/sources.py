@@ -449,6 +449,25 @@ def _iter_parquet(
                     )
 
 
+def preflight_item_table(table: ItemTable, id_type: str = "string") -> None:
+    """Checks the item file before the pipeline starts, as `preflight` checks the log: the
+    file exists, its compressed stream is whole, its header holds the configured columns
+    and its first row splits into enough fields (a wrong delimiter shows there). Raises
+    `InputError` (or `ConfigError`) with a readable message."""
+    if not FileSystems.exists(table.path):
+        raise InputError(f"item file not found: {table.path}")
+    check_compressed(table.path)
+    first = next(iter_item_table(table, id_type), None)
+    if first is None:
+        raise InputError(f"empty item file: {table.path} has no rows")
+    if isinstance(first, Rejection) and first.reason == WRONG_FIELD_COUNT:
+        raise InputError(
+            f"{table.path}: the first row has too few fields split on "
+            f"{text_delimiter(table.format, table.delimiter)!r}; wrong delimiter or columns? "
+            f"First row: {first.text!r}"
+        )
+
+
 def iter_item_table(
     table: ItemTable, id_type: str = "string"
 ) -> Iterator[tuple[str, list[str]] | Rejection]:
