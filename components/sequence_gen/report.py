@@ -67,9 +67,9 @@ def build_report(
         ],
         "examples": dict(split_counts),
         "users_train_only": dict(train_only),
-        # Users with no example at all (reason → count): one who interacted with every item
-        # leaves nothing to sample a negative from or to rank.
-        "users_refused": dict(refused),
+        # Users without a training example (reason → count): a training sequence that holds
+        # every item leaves no negative to draw. They are still evaluated.
+        "users_refused_for_training": dict(refused),
         # Held-out users with fewer unseen items than num_eval_negatives, per split: ranked
         # on the full catalog only, left out of the sampled metrics.
         "users_without_sampled_negatives": dict(users_without_sampled_negatives or {}),
@@ -146,8 +146,8 @@ def format_table(report: Mapping[str, Any]) -> str:
         rows.append((f"{split} examples", f"{n:,}"))
     for reason, n in report["users_train_only"].items():
         rows.append((f"train-only users: {reason}", f"{n:,}"))
-    for reason, n in report.get("users_refused", {}).items():
-        rows.append((f"refused users: {reason}", f"{n:,}"))
+    for reason, n in report.get("users_refused_for_training", {}).items():
+        rows.append((f"refused for training: {reason}", f"{n:,}"))
     for split, n in report.get("users_without_sampled_negatives", {}).items():
         if n:
             rows.append((f"{split} users without sampled negatives", f"{n:,}"))

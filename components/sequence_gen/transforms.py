@@ -274,14 +274,14 @@ class _LeaveOneOutFn(beam.DoFn):
     def process(self, history: UserHistory, vocab: Vocabulary) -> Iterator:
         index = self._index(vocab)
         items = [index[i] for i in history.items]
-        if len(set(items)) >= vocab.num_items:
-            # No item left to draw a training negative from, nor to rank on the catalog.
-            yield pvalue.TaggedOutput(REFUSED, "interacted_with_every_item")
-            return
         if len(items) < self._min_eval:
             yield pvalue.TaggedOutput(TRAIN_ONLY, "fewer_than_min_interactions")
         train, val, test = leave_one_out(items, self._max_len, self._min_eval)
-        yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, train))
+        if len(set(train)) >= vocab.num_items:
+            # No item outside the sequence to draw a training negative from.
+            yield pvalue.TaggedOutput(REFUSED, "training_sequence_holds_every_item")
+        else:
+            yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, train))
         if val is None:
             yield pvalue.TaggedOutput(TRAIN_ITEMS, items)
             return
@@ -308,7 +308,8 @@ def SplitLeaveOneOut(  # noqa: N802
 ) -> pvalue.DoOutputsTuple:
     """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_only`: reason;
     `train_items`: the item indices of each user's training part, untruncated; `refused`:
-    the reason a user has no example at all (they interacted with every item)."""
+    the reason a user has no training example (its sequence holds every item, so no
+    negative can be drawn for it; the user is still evaluated)."""
     return histories | "LeaveOneOut" >> beam.ParDo(
         _LeaveOneOutFn(max_len, min_eval_interactions, num_eval_negatives),
         vocab=beam.pvalue.AsSingleton(vocabulary),

@@ -182,9 +182,9 @@ def test_split_leave_one_out_in_a_pipeline():
         )
 
 
-def test_a_user_who_interacted_with_every_item_is_refused_with_a_reason():
+def test_a_training_sequence_holding_every_item_is_refused_for_training_with_a_reason():
     vocab = Vocabulary(("a", "b", "c"), (1,) * 3, (), ((1,),) * 3)
-    histories = [UserHistory("all", ["a", "b", "c", "a"]), UserHistory("u", ["a", "b", "a"])]
+    histories = [UserHistory("all", ["a", "b", "c", "a", "b"]), UserHistory("u", ["a", "b", "a"])]
     with TestPipeline() as p:
         v = p | "V" >> beam.Create([vocab])
         out = p | "H" >> beam.Create(histories) | transforms.SplitLeaveOneOut(v, 5, 3, 1)
@@ -193,7 +193,12 @@ def test_a_user_who_interacted_with_every_item_is_refused_with_a_reason():
             equal_to(["u"]),
             label="train",
         )
-        assert_that(out[transforms.REFUSED], equal_to(["interacted_with_every_item"]))
+        assert_that(
+            out[features.SPLIT_TEST] | "S" >> beam.Map(lambda t: t.user),
+            equal_to(["all", "u"]),
+            label="test",
+        )
+        assert_that(out[transforms.REFUSED], equal_to(["training_sequence_holds_every_item"]))
 
 
 def test_train_counts_text_has_a_row_per_index():
