@@ -691,9 +691,11 @@ def main(argv: list[str] | None = None) -> int:
         argv, beam_args = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
     from pipeline import console
+    from pipeline.config import check_beam_runner
 
     console.quiet_environment(getattr(args, "verbose", False))
     try:
+        check_beam_runner(beam_args)
         return args.func(args, beam_args)
     except (ConfigError, InputError, IngestionError, DownloadError, PipelineConfigError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -123,3 +123,25 @@ class PipelineConfig:
 
     def trainer_custom_config(self) -> dict[str, Any]:
         return {"model": self.model.to_dict(), "train": self.train.to_dict(), "top_n": self.top_n}
+
+
+def check_beam_runner(beam_args: list[str] | tuple[str, ...]) -> None:
+    """Raises PipelineConfigError naming the runners Beam knows when `--runner` in the Beam
+    arguments is none of them (nor a qualified class name), before any component runs."""
+    runner = None
+    for i, arg in enumerate(beam_args):
+        if arg.startswith("--runner="):
+            runner = arg.split("=", 1)[1]
+        elif arg == "--runner" and i + 1 < len(beam_args):
+            runner = beam_args[i + 1]
+    if runner is None or "." in runner:
+        return
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    known = {name.lower() for name in StandardOptions.KNOWN_RUNNER_NAMES}
+    if runner.lower() not in known and runner.lower() + "runner" not in known:
+        raise PipelineConfigError(
+            f"unknown Beam runner {runner!r}; Beam knows "
+            f"{', '.join(StandardOptions.KNOWN_RUNNER_NAMES)} (or give a runner's qualified "
+            "class name)"
+        )

@@ -164,3 +164,18 @@ def test_an_item_file_without_the_given_column_fails_in_one_line_before_beam(tmp
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "item column 'item_id' is not in the header" in errors[0]
     assert str(items) in errors[0] and "Traceback" not in err
+
+
+def test_an_unknown_beam_runner_is_refused_in_one_line(tmp_path, capsys):
+    args = ["ingest", "--output", str(tmp_path / "out"), "--", "--runner=DataflowRuner"]
+    assert pipeline_runner.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown Beam runner 'DataflowRuner'" in err[0]
+    assert "DataflowRunner" in err[0] and "DirectRunner" in err[0]
+
+
+def test_known_beam_runners_pass_the_check_by_any_of_their_names():
+    from pipeline.config import check_beam_runner
+
+    for args in (["--runner=flink"], ["--runner", "DirectRunner"], ["--runner=x.y.MyRunner"]):
+        check_beam_runner(args)
