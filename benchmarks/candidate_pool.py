@@ -1,6 +1,6 @@
 """How much the sampled metrics depend on the pool the 100 negatives are drawn from.
 
-  python benchmarks/candidate_pool.py --dataset ml-1m --export-dir /work/models
+  python benchmarks/candidate_pool.py --dataset ml-1m --export-dir EXPORT_DIR
 
 Our protocol (SAIR_SPEC §7) draws each test user's 100 negatives from the items that occur
 in the interactions. The paper ran in RecBole, which numbers every item of the item file

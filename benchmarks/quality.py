@@ -462,8 +462,8 @@ def main() -> int:
     p.add_argument(
         "--checkpoint-dir",
         default=str(ROOT / ".benchmark-checkpoints"),
-        help="each unfinished run saves every epoch here; a rerun continues it (a run "
-        "longer than a session is not lost), and the directory goes once the run is recorded",
+        help="each unfinished run saves every epoch here; a rerun continues it (a stopped "
+        "run is not lost), and the directory goes once the run is recorded",
     )
     p.add_argument(
         "--threads",
@@ -474,8 +474,8 @@ def main() -> int:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="keep the runs already in the results file and skip the (variant, seed, recipe) "
-        "they cover: a benchmark longer than a session continues where it stopped; refused "
+        help="keep the runs already in the results file and skip the (variant, seed, "
+        "configuration) they cover: a stopped benchmark continues where it stopped; refused "
         "if the file holds runs of other settings",
     )
     args = p.parse_args()
