@@ -92,6 +92,7 @@ def popularity(outputs) -> dict:
 
     from sair_keras import data, features, ranking, train
     from sair_keras.catalog import Catalog
+    from sair_keras.model import seen_before_target
 
     counts = tf.constant(Catalog.load(outputs.vocabulary_dir).train_counts, tf.float32)
     ranks = []
@@ -100,7 +101,7 @@ def popularity(outputs) -> dict:
         scores = tf.broadcast_to(
             counts[None, :], [tf.shape(batch[features.TARGET])[0], counts.shape[0]]
         )
-        seen = tf.concat([batch[features.ITEM_SEQ], batch[features.SEEN_ITEMS]], axis=1)
+        seen = seen_before_target(batch)
         ranks.append(
             ranking.ranks(scores, batch[features.TARGET], batch[features.NEGATIVES], seen).numpy()
         )
