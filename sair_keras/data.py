@@ -3,6 +3,13 @@
 Sequences are left-padded (or cut to their most recent items) to `max_len`, so the most
 recent item sits at the last slot in training and evaluation alike. Files are streamed:
 nothing holds the whole dataset in memory.
+
+No work on padding: training batches are formed from histories of similar length (every
+`length_pool` batches' worth of shuffled histories are sorted by length, cut into batches,
+and those batches shuffled again), and every batch drops the leading columns that are
+padding in all its rows (`trim_padding`). The model reads positions from the right (the
+most recent item is always at position `max_len - 1`), so a trimmed batch computes exactly
+what the full-width one does at its real positions.
 """
 
 from __future__ import annotations
@@ -50,6 +57,29 @@ def _parser(max_len: int, evaluation: bool):
     return parse
 
 
+PAD_WIDTH_MULTIPLE = 8  # trimmed widths are multiples of this: few distinct shapes
+
+
+def real_lengths(item_seq: tf.Tensor) -> tf.Tensor:
+    """`[B, N]` left-padded → `[B]` int32: the real items of each row."""
+    return tf.reduce_sum(tf.cast(item_seq != features.PAD_INDEX, tf.int32), axis=1)
+
+
+def trim_padding(batch: dict, multiple: int = PAD_WIDTH_MULTIPLE) -> dict:
+    """Drops the leading columns of `item_seq` `[B, N]` that are padding in every row,
+    keeping a width that is a multiple of `multiple` (at most N)."""
+    seq = batch[features.ITEM_SEQ]
+    n = tf.shape(seq)[1]
+    longest = tf.reduce_max(real_lengths(seq))
+    width = tf.minimum(n, tf.maximum(1, -(-longest // multiple)) * multiple)
+    return {**batch, features.ITEM_SEQ: seq[:, n - width :]}
+
+
+def _sort_by_length(batch: dict) -> dict:
+    order = tf.argsort(real_lengths(batch[features.ITEM_SEQ]), stable=True)
+    return {name: tf.gather(value, order) for name, value in batch.items()}
+
+
 def _records(file_pattern) -> tf.data.Dataset:
     return tf.data.TFRecordDataset(
         _files(file_pattern), compression_type="GZIP", num_parallel_reads=tf.data.AUTOTUNE
@@ -62,15 +92,30 @@ def train_dataset(
     max_len: int,
     seed: int = 0,
     shuffle_buffer: int = 10_000,
+    length_pool: int = 8,
 ) -> tf.data.Dataset:
-    """Batches of `{user_id, item_seq [B, max_len]}`, reshuffled every epoch."""
-    return (
+    """Batches of `{user_id, item_seq [B, ≤ max_len]}`, reshuffled every epoch; each
+    history once per epoch. Histories of similar length share a batch (`length_pool`
+    batches are sorted together; 1 batches in plain shuffled order) and the all-padding
+    leading columns of a batch are dropped (`trim_padding`)."""
+    if length_pool < 1:
+        raise ValueError(f"length_pool must be >= 1, got {length_pool}")
+    ds = (
         _records(file_pattern)
         .shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         .map(_parser(max_len, False), num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
     )
+    if length_pool > 1:
+        ds = (
+            ds.batch(batch_size * length_pool)
+            .map(_sort_by_length)
+            .unbatch()
+            .batch(batch_size)
+            .shuffle(length_pool, seed=seed, reshuffle_each_iteration=True)
+        )
+    else:
+        ds = ds.batch(batch_size)
+    return ds.map(trim_padding).prefetch(tf.data.AUTOTUNE)
 
 
 def eval_dataset(

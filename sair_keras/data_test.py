@@ -70,6 +70,29 @@ def test_train_dataset_streams_every_sequence(tmp_path):
     assert np.all(batch[features.ITEM_SEQ].numpy()[:, -1] == 2)
 
 
+def test_train_batches_group_similar_lengths_and_drop_all_padding_columns(tmp_path):
+    lengths = {f"u{i}": 1 + (7 * i) % 30 for i in range(40)}  # 1 to 30 items
+    _write(
+        tmp_path / "a.gz", [{"user": u, "seq": list(range(2, 2 + n))} for u, n in lengths.items()]
+    )
+    seen, widths = [], []
+    for batch in data.train_dataset(str(tmp_path / "*.gz"), 4, 24, seed=3, length_pool=5):
+        seq = batch[features.ITEM_SEQ].numpy()
+        users = [u.decode() for u in batch[features.USER_ID].numpy()]
+        real = [min(lengths[u], 24) for u in users]
+        assert (seq != 0).sum(axis=1).tolist() == real  # no real item dropped
+        assert seq.shape[1] == min(24, -(-max(real) // 8) * 8)  # a multiple of 8, at most N
+        assert np.all(seq[:, -1] == [1 + n for n in [lengths[u] for u in users]])  # last item
+        seen += users
+        widths.append(seq.shape[1])
+    assert sorted(seen) == sorted(lengths)
+    assert min(widths) < 24  # short histories shared a narrower batch
+    plain = data.train_dataset(str(tmp_path / "*.gz"), 4, 24, seed=3, length_pool=1)
+    assert sorted(u.decode() for b in plain for u in b[features.USER_ID].numpy()) == sorted(lengths)
+    with pytest.raises(ValueError, match="length_pool must be >= 1"):
+        data.train_dataset(str(tmp_path / "*.gz"), 4, 24, length_pool=0)
+
+
 def test_missing_files_are_named():
     with pytest.raises(FileNotFoundError, match="no TFRecord files match /nope"):
         data.eval_dataset("/nope/*.gz", 2, 3)

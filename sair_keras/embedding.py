@@ -30,7 +30,8 @@ class SequenceEmbedding(keras.layers.Layer):
       use_categories: add the category term.
 
     Call args:
-      item_seq: int `[B, N]`, 0 = padding.
+      item_seq: int `[B, N]`, 0 = padding, left-padded, N ≤ max_len: slot t takes position
+        `max_len − N + t`, so the most recent item is at position `max_len − 1` whatever N.
     Returns:
       `[B, N, D]`, zero at padded positions.
     """
@@ -119,8 +120,9 @@ class SequenceEmbedding(keras.layers.Layer):
         return vectors
 
     def call(self, item_seq: tf.Tensor, training: bool | None = None) -> tf.Tensor:
+        # Left-padded: the last slot is always position max_len - 1, whatever the width.
         n = tf.shape(item_seq)[1]
-        x = self.item_vectors(item_seq) + self.position_embedding[None, :n, :]
+        x = self.item_vectors(item_seq) + self.position_embedding[None, self.max_len - n :, :]
         x = self.layer_norm(self.dropout_layer(x, training=training))
         mask = tf.cast(item_seq != features.PAD_INDEX, x.dtype)[..., None]
         return x * mask

@@ -8,7 +8,13 @@ import tensorflow as tf
 import tf_keras as keras
 
 from sair_keras.embedding import SequenceEmbedding
-from sair_keras.encoder import CausalSelfAttentionBlock, SequenceEncoder, causal_padding_mask
+from sair_keras.encoder import (
+    CausalSelfAttention,
+    CausalSelfAttentionBlock,
+    SequenceEncoder,
+    attention_bias,
+    causal_padding_mask,
+)
 from sair_keras.interests import (
     InterestAggregation,
     InterestInteraction,
@@ -72,6 +78,33 @@ def test_encoder_block_is_causal_and_ignores_padding():
         CausalSelfAttentionBlock(8, num_heads=3)
 
 
+@pytest.mark.parametrize("heads", [1, 2])
+def test_causal_self_attention_matches_numpy(heads):
+    """softmax(Q_h K_hᵀ / √d_h + bias) V_h per head, heads concatenated, then W_o."""
+    layer = CausalSelfAttention(D, num_heads=heads)
+    x = _x()
+    out = layer(x, attention_bias(MASK)).numpy()
+    w_qkv, b_qkv = layer.qkv_kernel.numpy(), layer.qkv_bias.numpy()
+    q, k, v = np.split(x.numpy() @ w_qkv + b_qkv, 3, axis=-1)
+    dh = D // heads
+    allowed = causal_padding_mask(MASK).numpy()
+    heads_out = []
+    for h in range(heads):
+        part = slice(h * dh, (h + 1) * dh)
+        logits = q[..., part] @ np.swapaxes(k[..., part], 1, 2) / math.sqrt(dh)
+        logits = np.where(allowed, logits, -1e9)
+        weights = np.exp(logits - logits.max(-1, keepdims=True))
+        weights /= weights.sum(-1, keepdims=True)
+        heads_out.append(weights @ v[..., part])
+    expected = np.concatenate(heads_out, -1) @ layer.output_kernel.numpy()
+    np.testing.assert_allclose(out, expected + layer.output_bias.numpy(), rtol=1e-4, atol=1e-5)
+    # Keras MultiHeadAttention's initial scale: glorot over [D, H, d_h] for Q, K, V.
+    limit = math.sqrt(6.0 / (D * (heads + dh)))
+    assert np.abs(w_qkv).max() <= limit and np.abs(w_qkv).max() > 0.8 * limit
+    with pytest.raises(ValueError, match="hidden_dim=8, num_heads=3"):
+        CausalSelfAttention(D, num_heads=3)
+
+
 def test_encoder_stack():
     enc = SequenceEncoder(D, num_blocks=3)
     assert enc(_x(), MASK).shape == (B, N, D)
@@ -84,7 +117,7 @@ def test_encoder_ffn_width_and_activation_match_numpy():
     x = _x()
     out = block(x, MASK).numpy()
     assert block.ffn_1.kernel.shape == (D, 4 * D) and block.ffn_2.kernel.shape == (4 * D, D)
-    attn = block.attention(x, x, attention_mask=causal_padding_mask(MASK))
+    attn = block.attention(x, attention_bias(MASK))
     h = block.norm_1(x + attn).numpy()
     pre = h @ block.ffn_1.kernel.numpy() + block.ffn_1.bias.numpy()
     gelu = 0.5 * pre * (1.0 + np.vectorize(math.erf)(pre / math.sqrt(2.0)))
@@ -181,6 +214,7 @@ def test_interest_aggregation_weights_slots_by_softmax():
     "layer",
     [
         SequenceEmbedding(6, 4, N, D, dropout=0.1, max_item_categories=2),
+        CausalSelfAttention(D, 2, 0.1),
         CausalSelfAttentionBlock(D, 2, 0.1),
         CausalSelfAttentionBlock(D, 2, 0.1, ffn_dim=4 * D, ffn_activation="gelu"),
         SequenceEncoder(D, 2, 2, 0.1),

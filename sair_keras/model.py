@@ -45,7 +45,7 @@ def sample_training_negatives(
     """One item per position of `item_seq` `[B, N]`, drawn uniformly from the real items
     (indices ≥ FIRST_ITEM_INDEX, < num_items) that are not in that user's sequence.
     Collisions are redrawn, at most `max_draws` times: a position still colliding then
-    (a user who saw nearly every item) keeps an item of its sequence, which `train_step`
+    (a user who saw nearly every item) keeps an item of its sequence, which `next_item_loss`
     leaves out of the loss (`in_sequence`)."""
     item_seq = tf.cast(item_seq, tf.int64)
     shape = tf.shape(item_seq)
@@ -240,20 +240,11 @@ class SAIRModel(keras.Model):
 
     def train_step(self, data):
         item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)  # [B, N], left-padded
-        # Predict item t+1 from the prefix up to t: shift right by one slot, keeping the
-        # most recent input at the last slot as in evaluation.
-        inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])
-        positives = item_seq
-        mask = tf.cast(
-            (inputs != features.PAD_INDEX) & (positives != features.PAD_INDEX), tf.float32
-        )
         negatives = None
         if self.model_config.training_loss == "bce":
             negatives = sample_training_negatives(item_seq, self.num_items)
-            mask *= tf.cast(tf.logical_not(in_sequence(negatives, item_seq)), tf.float32)
         with tf.GradientTape() as tape:
-            e = self(inputs, training=True)
-            ranking = self._ranking_loss(e, positives, negatives, mask)
+            ranking = self.next_item_loss(item_seq, negatives, training=True)
             loss = ranking + (tf.add_n(self.losses) if self.losses else 0.0)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
@@ -261,6 +252,25 @@ class SAIRModel(keras.Model):
         if self.balance is not None:
             logs["balance_loss"] = _sum(self.balance)
         return logs
+
+    def next_item_loss(self, item_seq, negatives=None, training=None) -> tf.Tensor:
+        """The ranking loss of predicting every item of `item_seq` `[B, N]` (left-padded)
+        from the items before it, averaged over the real positions: BCE against
+        `negatives` `[B, N]` (eq. 12; a position whose negative occurs in the sequence is
+        left out), or with `negatives=None` the softmax over every real item."""
+        item_seq = tf.cast(item_seq, tf.int64)
+        # Predict item t+1 from the prefix up to t: shift right by one slot, keeping the
+        # most recent input at the last slot as in evaluation.
+        inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])
+        positives = item_seq
+        mask = tf.cast(
+            (inputs != features.PAD_INDEX) & (positives != features.PAD_INDEX), tf.float32
+        )
+        if negatives is not None:
+            negatives = tf.cast(negatives, tf.int64)
+            mask *= tf.cast(tf.logical_not(in_sequence(negatives, item_seq)), tf.float32)
+        e = self(inputs, training=training)
+        return self._ranking_loss(e, positives, negatives, mask)
 
     def _ranking_loss(self, e, positives, negatives, mask) -> tf.Tensor:
         """Mean loss over the real positions (`mask` `[B, N]`) of predicting the next item

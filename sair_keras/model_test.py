@@ -66,6 +66,22 @@ def test_last_position_is_the_last_row_of_the_full_output(variant):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
+def test_a_batch_without_its_all_padding_columns_computes_the_same(variant):
+    """Training drops the leading columns that are padding in every row (data.trim_padding):
+    positions count from the right, so the real positions are unchanged."""
+    model = _with_live_head(_model(variant))
+    seq = tf.constant([[0, 0, 0, 0, 0, 5, 9, 2, 17, 30], [0, 0, 0, 0, 0, 0, 0, 7, 8, 11]])
+    full = model(seq).numpy()
+    trimmed = model(seq[:, 4:]).numpy()
+    np.testing.assert_allclose(trimmed, full[:, 4:], rtol=1e-5, atol=1e-5)
+    negatives = sample_training_negatives(seq, CATALOG.num_items)
+    for given in (negatives, None):  # bce, softmax
+        full_loss = model.next_item_loss(seq, given)
+        trimmed_loss = model.next_item_loss(seq[:, 4:], None if given is None else given[:, 4:])
+        np.testing.assert_allclose(trimmed_loss.numpy(), full_loss.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_causality_end_to_end(variant):
     model = _with_live_head(_model(variant))
     base = model(SEQ).numpy()
