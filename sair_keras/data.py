@@ -122,16 +122,20 @@ def eval_dataset(
     file_pattern: str | list[str],
     batch_size: int,
     max_len: int,
+    length_pool: int = 8,
 ) -> tf.data.Dataset:
-    """Batches of `{user_id, item_seq, target [B, 1], negatives [B, M], seen_items [B, S]}`
-    in file order; `negatives` and `seen_items` 0-padded to the longest row of the batch
-    (a user without negatives has a row of padding)."""
-    return (
-        _records(file_pattern)
-        .map(_parser(max_len, True), num_parallel_calls=tf.data.AUTOTUNE)
-        .padded_batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    """Batches of `{user_id, item_seq, target [B, 1], negatives [B, M], seen_items [B, S]}`;
+    `negatives` and `seen_items` 0-padded to the longest row of the batch (a user without
+    negatives has a row of padding). Every example once, in file order with
+    `length_pool=1`; otherwise every `length_pool` batches' worth are ordered by history
+    length, and each batch drops its all-padding leading `item_seq` columns
+    (`trim_padding`), as in training."""
+    if length_pool < 1:
+        raise ValueError(f"length_pool must be >= 1, got {length_pool}")
+    ds = _records(file_pattern).map(_parser(max_len, True), num_parallel_calls=tf.data.AUTOTUNE)
+    if length_pool > 1:
+        ds = ds.padded_batch(batch_size * length_pool).map(_sort_by_length).unbatch()
+    return ds.padded_batch(batch_size).map(trim_padding).prefetch(tf.data.AUTOTUNE)
 
 
 def split_pattern(examples_dir: str, split: str) -> str:

@@ -47,7 +47,7 @@ def test_eval_dataset_pads_and_keeps_candidates(tmp_path):
             {"user": "w", "seq": [3], "target": 2, "negatives": [], "seen": [3]},
         ],
     )
-    batch = next(iter(data.eval_dataset(str(tmp_path / "*.gz"), 8, 4)))
+    batch = next(iter(data.eval_dataset(str(tmp_path / "*.gz"), 8, 4, length_pool=1)))
     assert batch[features.ITEM_SEQ].numpy().tolist() == [[0, 0, 2, 3], [3, 4, 5, 6], [0, 0, 0, 3]]
     assert batch[features.TARGET].numpy().tolist() == [[4], [7], [2]]
     # Variable lengths are 0-padded: a user without negatives has a row of padding, and
@@ -91,6 +91,35 @@ def test_train_batches_group_similar_lengths_and_drop_all_padding_columns(tmp_pa
     assert sorted(u.decode() for b in plain for u in b[features.USER_ID].numpy()) == sorted(lengths)
     with pytest.raises(ValueError, match="length_pool must be >= 1"):
         data.train_dataset(str(tmp_path / "*.gz"), 4, 24, length_pool=0)
+
+
+def test_eval_batches_by_length_keep_each_users_candidates(tmp_path):
+    examples = [
+        {
+            "user": f"u{i}",
+            "seq": list(range(2, 3 + (5 * i) % 17)),
+            "target": 100 + i,
+            "negatives": [200 + i] * (i % 3),
+            "seen": list(range(2, 3 + (5 * i) % 17)) + [300 + i] * (i % 4),
+        }
+        for i in range(30)
+    ]
+    by_user = {ex["user"]: ex for ex in examples}
+    _write(tmp_path / "a.gz", examples)
+    users = []
+    for batch in data.eval_dataset(str(tmp_path / "*.gz"), 4, 12, length_pool=3):
+        seq = batch[features.ITEM_SEQ].numpy()
+        assert seq.shape[1] in (8, 12)
+        for row, user in enumerate(u.decode() for u in batch[features.USER_ID].numpy()):
+            ex = by_user[user]
+            assert seq[row][seq[row] != 0].tolist() == ex["seq"][-12:]
+            assert batch[features.TARGET].numpy()[row].tolist() == [ex["target"]]
+            negatives = batch[features.NEGATIVES].numpy()[row]
+            assert negatives[negatives != 0].tolist() == ex["negatives"]
+            seen = batch[features.SEEN_ITEMS].numpy()[row]
+            assert seen[seen != 0].tolist() == ex["seen"]
+            users.append(user)
+    assert sorted(users) == sorted(by_user)
 
 
 def test_missing_files_are_named():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from sair_keras.encoder import causal_padding_mask
+from sair_keras.encoder import attention_bias
 
 
 @keras.saving.register_keras_serializable(package="sair")
@@ -86,15 +86,14 @@ class InterestInteraction(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, relevance: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        q = tf.einsum("bnl,lm->bnm", relevance, self.w_q)
-        k = tf.einsum("bnl,lm->bnm", relevance, self.w_k)
-        v = tf.einsum("bnl,lm->bnm", relevance, self.w_v)
-        logits = tf.einsum("bqm,bkm->bqk", q, k) / tf.sqrt(
-            tf.cast(self.num_interests, relevance.dtype)
-        )
-        allowed = causal_padding_mask(mask)
-        logits = tf.where(allowed, logits, tf.constant(-1e9, logits.dtype))
-        attended = tf.einsum("bqk,bkm->bqm", tf.nn.softmax(logits, axis=-1), v)
+        b, n, pool = tf.shape(relevance)[0], tf.shape(relevance)[1], self.num_interests
+        # Q, K, V in one [B·N, L] × [L, 3L] product; batched matrix products, no einsums.
+        w_qkv = tf.concat([self.w_q, self.w_k, self.w_v], axis=1)
+        qkv = tf.reshape(tf.matmul(tf.reshape(relevance, [-1, pool]), w_qkv), [b, n, 3 * pool])
+        q, k, v = tf.split(qkv, 3, axis=-1)
+        q = q * tf.math.rsqrt(tf.cast(pool, relevance.dtype))
+        logits = tf.matmul(q, k, transpose_b=True) + attention_bias(mask, relevance.dtype)[:, 0]
+        attended = tf.matmul(tf.nn.softmax(logits, axis=-1), v)
         return relevance + attended if self.residual else attended
 
     def get_config(self):
