@@ -80,10 +80,28 @@ def _sort_by_length(batch: dict) -> dict:
     return {name: tf.gather(value, order) for name, value in batch.items()}
 
 
+def _length_sorted_batches(ds: tf.data.Dataset, batch_size: int, pool: int) -> tf.data.Dataset:
+    """Batches of `batch_size` examples cut from pools of `pool` batches' worth, each pool
+    ordered by history length (0-padded like `padded_batch`). The pools are sliced, not
+    unbatched: unbatching a zero-width feature (a catalog without negatives) crashes."""
+
+    def batches_of(examples: dict) -> tf.data.Dataset:
+        size = tf.shape(examples[features.ITEM_SEQ], out_type=tf.int64)[0]
+        starts = tf.data.Dataset.range(0, size, batch_size)
+        return starts.map(lambda i: {k: v[i : i + batch_size] for k, v in examples.items()})
+
+    return ds.padded_batch(batch_size * pool).map(_sort_by_length).flat_map(batches_of)
+
+
 def _records(file_pattern) -> tf.data.Dataset:
-    return tf.data.TFRecordDataset(
+    records = tf.data.TFRecordDataset(
         _files(file_pattern), compression_type="GZIP", num_parallel_reads=tf.data.AUTOTUNE
     )
+    # Across workers (tf.distribute), every worker reads the same seeded order and each
+    # global batch is split between them, whatever the number of files.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return records.with_options(options)
 
 
 def train_dataset(
@@ -106,12 +124,8 @@ def train_dataset(
         .map(_parser(max_len, False), num_parallel_calls=tf.data.AUTOTUNE)
     )
     if length_pool > 1:
-        ds = (
-            ds.batch(batch_size * length_pool)
-            .map(_sort_by_length)
-            .unbatch()
-            .batch(batch_size)
-            .shuffle(length_pool, seed=seed, reshuffle_each_iteration=True)
+        ds = _length_sorted_batches(ds, batch_size, length_pool).shuffle(
+            length_pool, seed=seed, reshuffle_each_iteration=True
         )
     else:
         ds = ds.batch(batch_size)
@@ -134,8 +148,10 @@ def eval_dataset(
         raise ValueError(f"length_pool must be >= 1, got {length_pool}")
     ds = _records(file_pattern).map(_parser(max_len, True), num_parallel_calls=tf.data.AUTOTUNE)
     if length_pool > 1:
-        ds = ds.padded_batch(batch_size * length_pool).map(_sort_by_length).unbatch()
-    return ds.padded_batch(batch_size).map(trim_padding).prefetch(tf.data.AUTOTUNE)
+        ds = _length_sorted_batches(ds, batch_size, length_pool)
+    else:
+        ds = ds.padded_batch(batch_size)
+    return ds.map(trim_padding).prefetch(tf.data.AUTOTUNE)
 
 
 def split_pattern(examples_dir: str, split: str) -> str:

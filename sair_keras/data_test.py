@@ -122,6 +122,17 @@ def test_eval_batches_by_length_keep_each_users_candidates(tmp_path):
     assert sorted(users) == sorted(by_user)
 
 
+def test_eval_batches_when_no_user_has_negatives(tmp_path):
+    """A catalog too small for the sampled negatives: a zero-width feature in every batch."""
+    _write(
+        tmp_path / "a.gz",
+        [{"user": f"u{i}", "seq": [2] * (1 + i), "target": 3, "negatives": []} for i in range(5)],
+    )
+    batches = list(data.eval_dataset(str(tmp_path / "*.gz"), 2, 4, length_pool=2))
+    assert [b[features.NEGATIVES].shape[1] for b in batches] == [0, 0, 0]
+    assert sum(int(b[features.ITEM_SEQ].shape[0]) for b in batches) == 5
+
+
 def test_missing_files_are_named():
     with pytest.raises(FileNotFoundError, match="no TFRecord files match /nope"):
         data.eval_dataset("/nope/*.gz", 2, 3)

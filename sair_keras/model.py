@@ -243,14 +243,25 @@ class SAIRModel(keras.Model):
         negatives = None
         if self.model_config.training_loss == "bce":
             negatives = sample_training_negatives(item_seq, self.num_items)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
-            ranking = self.next_item_loss(item_seq, negatives, training=True)
-            loss = ranking + (tf.add_n(self.losses) if self.losses else 0.0)
+            total, positions = self._ranking_loss_terms(item_seq, negatives, training=True)
+            # The mean over the real positions of the global batch: replicas' gradients
+            # are summed, so each divides its sum by the count over every replica, and
+            # adds its share of the regularizers.
+            ranking = total / tf.maximum(_sum_over_replicas(positions), 1.0)
+            regularization = tf.add_n(self.losses) / replicas if self.losses else 0.0
+            loss = ranking + regularization
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
-        logs = {"loss": loss, "ranking_loss": ranking, "decov_loss": _sum(self.relevance)}
+        # Each replica logs its share; Keras sums the logs over the replicas.
+        logs = {
+            "loss": loss,
+            "ranking_loss": ranking,
+            "decov_loss": _sum(self.relevance) / replicas,
+        }
         if self.balance is not None:
-            logs["balance_loss"] = _sum(self.balance)
+            logs["balance_loss"] = _sum(self.balance) / replicas
         return logs
 
     def next_item_loss(self, item_seq, negatives=None, training=None) -> tf.Tensor:
@@ -258,6 +269,11 @@ class SAIRModel(keras.Model):
         from the items before it, averaged over the real positions: BCE against
         `negatives` `[B, N]` (eq. 12; a position whose negative occurs in the sequence is
         left out), or with `negatives=None` the softmax over every real item."""
+        total, positions = self._ranking_loss_terms(item_seq, negatives, training)
+        return total / tf.maximum(positions, 1.0)
+
+    def _ranking_loss_terms(self, item_seq, negatives, training) -> tuple[tf.Tensor, tf.Tensor]:
+        """`next_item_loss` as (sum over the real positions, their count)."""
         item_seq = tf.cast(item_seq, tf.int64)
         # Predict item t+1 from the prefix up to t: shift right by one slot, keeping the
         # most recent input at the last slot as in evaluation.
@@ -270,26 +286,25 @@ class SAIRModel(keras.Model):
             negatives = tf.cast(negatives, tf.int64)
             mask *= tf.cast(tf.logical_not(in_sequence(negatives, item_seq)), tf.float32)
         e = self(inputs, training=training)
-        return self._ranking_loss(e, positives, negatives, mask)
+        return self._ranking_loss_sum(e, positives, negatives, mask), tf.reduce_sum(mask)
 
-    def _ranking_loss(self, e, positives, negatives, mask) -> tf.Tensor:
-        """Mean loss over the real positions (`mask` `[B, N]`) of predicting the next item
-        `positives` `[B, N]` from `e` `[B, N, D]`; BCE against `negatives` `[B, N]`
+    def _ranking_loss_sum(self, e, positives, negatives, mask) -> tf.Tensor:
+        """Loss summed over the real positions (`mask` `[B, N]`) of predicting the next
+        item `positives` `[B, N]` from `e` `[B, N, D]`; BCE against `negatives` `[B, N]`
         (eq. 12), or with `negatives=None` the softmax over every real item."""
         table = self.embedding.item_embedding
         if negatives is not None:  # −log σ(s_pos) − log(1 − σ(s_neg))
             pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
             neg = tf.reduce_sum(e * tf.gather(table, negatives), axis=-1)
             per_position = tf.math.softplus(-pos) + tf.math.softplus(neg)
-            return tf.reduce_sum(per_position * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+            return tf.reduce_sum(per_position * mask)
         # −s_pos + log Σ_j exp(s_j) over j ≥ FIRST_ITEM_INDEX, at the real positions only
         # (the [P, num_items] logits are the cost of this loss; padding would add to it).
         real = tf.where(mask > 0)
         e, positives = tf.gather_nd(e, real), tf.gather_nd(positives, real)
         logits = tf.matmul(e, table[features.FIRST_ITEM_INDEX :], transpose_b=True)
         pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
-        per_position = tf.reduce_logsumexp(logits, axis=-1) - pos
-        return tf.reduce_sum(per_position) / tf.maximum(tf.cast(tf.size(pos), tf.float32), 1.0)
+        return tf.reduce_sum(tf.reduce_logsumexp(logits, axis=-1) - pos)
 
     def candidate_scores(self, data) -> tf.Tensor:
         """Scores of `[target, negatives…]` after each history: `[B, 1 + M]`."""
@@ -347,6 +362,14 @@ def seen_before_target(data) -> tf.Tensor:
     if features.SEEN_ITEMS not in data:
         return item_seq
     return tf.concat([item_seq, tf.cast(data[features.SEEN_ITEMS], tf.int64)], axis=1)
+
+
+def _sum_over_replicas(value: tf.Tensor) -> tf.Tensor:
+    """`value` summed over the replicas of a distributed step (itself with one)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
 def _sum(layer) -> tf.Tensor:

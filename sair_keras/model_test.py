@@ -188,13 +188,13 @@ def test_ranking_losses_match_their_formulas():
     s_pos = np.einsum("bnd,bnd->bn", en, table[pos_ids])
     s_neg = en @ table[3]
     bce = np.logaddexp(0, -s_pos) + np.logaddexp(0, s_neg)
-    got = model._ranking_loss(e, positives, negatives, tf.constant(mask))
-    np.testing.assert_allclose(float(got), bce[real].mean(), rtol=1e-5)
+    got = model._ranking_loss_sum(e, positives, negatives, tf.constant(mask))
+    np.testing.assert_allclose(float(got), bce[real].sum(), rtol=1e-5)
     # softmax: over the real items only; padding and [UNK] rows are never candidates.
     logits = en @ table[features.FIRST_ITEM_INDEX :].T
     softmax = np.log(np.exp(logits).sum(-1)) - s_pos
-    got = model._ranking_loss(e, positives, None, tf.constant(mask))
-    np.testing.assert_allclose(float(got), softmax[real].mean(), rtol=1e-5)
+    got = model._ranking_loss_sum(e, positives, None, tf.constant(mask))
+    np.testing.assert_allclose(float(got), softmax[real].sum(), rtol=1e-5)
 
 
 def test_softmax_training_lowers_its_loss():

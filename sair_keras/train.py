@@ -35,13 +35,19 @@ class EpochTimer(keras.callbacks.Callback):
             logs["elapsed_seconds"] = time.monotonic() - self.start
 
 
-def compile_model(model: SAIRModel, config: TrainConfig) -> None:
+def compile_model(model: SAIRModel, config: TrainConfig, jit_compile: bool = False) -> None:
     """Adam; validation computes every metric of `ranking.METRIC_NAMES` (sampled and
-    full-catalog) from one catalog-wide score matrix per batch."""
-    metrics = ranking.all_metrics()
-    if config.early_stopping_metric not in ranking.METRIC_NAMES:
-        metrics.append(ranking.metric_from_name(config.early_stopping_metric))
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), metrics=metrics)
+    full-catalog) from one catalog-wide score matrix per batch. `jit_compile`: XLA (slower
+    on CPU, docs/BENCHMARKS.md)."""
+    with model.distribute_strategy.scope():  # the metrics live where the model does
+        metrics = ranking.all_metrics()
+        if config.early_stopping_metric not in ranking.METRIC_NAMES:
+            metrics.append(ranking.metric_from_name(config.early_stopping_metric))
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            metrics=metrics,
+            jit_compile=jit_compile,
+        )
 
 
 def fit(

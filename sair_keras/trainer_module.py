@@ -1,6 +1,10 @@
 """The TFX Trainer's module: `run_fn` trains SAIR on the SequenceExampleGen examples and
 exports the serving SavedModel (see export.py). Hyper-parameters come through
 `custom_config`: {"model": ModelConfig fields, "train": TrainConfig fields, "top_n": int}.
+
+Training runs under the strategy the environment names (`distribution`): one process, the
+GPUs of one machine, or every worker of a `TF_CONFIG` cluster, by the same code. Each epoch's
+losses and validation metrics go to `<model_run_dir>/training_history.json`.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
+import json  # noqa: E402
 import logging  # noqa: E402
 
+import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
-from sair_keras import data, export, features, train  # noqa: E402
+from sair_keras import data, distribution, export, features, train  # noqa: E402
 from sair_keras.catalog import Catalog  # noqa: E402
 from sair_keras.config import ModelConfig, TrainConfig  # noqa: E402
 from sair_keras.model import build_model  # noqa: E402
@@ -75,26 +81,43 @@ def examples_root(file_patterns: list[str]) -> str:
     return os.path.dirname(os.path.dirname(file_patterns[0]))
 
 
+HISTORY_FILE = "training_history.json"
+
+
 def run_fn(fn_args) -> None:
+    strategy = distribution.strategy_from_environment()  # before TensorFlow runs any op
+    chief = distribution.is_chief(strategy)
     custom = dict(fn_args.custom_config or {})
     model_config = ModelConfig.from_dict(custom.get("model", {}))
     train_config = TrainConfig.from_dict(custom.get("train", {}))
     catalog = Catalog.load(
         os.path.join(examples_root(fn_args.train_files), features.VOCABULARY_SUBDIR)
     )
-    model = build_model(catalog, model_config)
+    if strategy.num_replicas_in_sync > 1:
+        LOG.info(
+            "training on %d replicas (%s)", strategy.num_replicas_in_sync, type(strategy).__name__
+        )
+    with strategy.scope():
+        model = build_model(catalog, model_config)
     train_ds = data.train_dataset(
         fn_args.train_files, train_config.batch_size, model_config.max_len, seed=train_config.seed
     )
     eval_ds = data.eval_dataset(fn_args.eval_files, 512, model_config.max_len)
+    run_dir = distribution.worker_path(fn_args.model_run_dir, strategy)
     if train_config.epochs > 0:
-        progress = EpochLog(
-            log_every(train_config.epochs), "val_" + train_config.early_stopping_metric
-        )
-        callbacks = [progress, keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)]
-        train.fit(model, train_ds, eval_ds, train_config, callbacks=callbacks, verbose=0)
+        callbacks = [keras.callbacks.TensorBoard(log_dir=run_dir)]
+        if chief:
+            monitor = "val_" + train_config.early_stopping_metric
+            callbacks.insert(0, EpochLog(log_every(train_config.epochs), monitor))
+        history = train.fit(model, train_ds, eval_ds, train_config, callbacks=callbacks, verbose=0)
+        tf.io.gfile.makedirs(run_dir)
+        with tf.io.gfile.GFile(os.path.join(run_dir, HISTORY_FILE), "w") as f:
+            json.dump({k: [float(v) for v in vs] for k, vs in history.history.items()}, f)
     else:
         LOG.warning("train.epochs is 0: exporting the untrained model")
     export.export_serving_model(
-        model, catalog, fn_args.serving_model_dir, top_n=int(custom.get("top_n", 10))
+        model,
+        catalog,
+        distribution.worker_path(fn_args.serving_model_dir, strategy),
+        top_n=int(custom.get("top_n", 10)),
     )
