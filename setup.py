@@ -7,6 +7,14 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 
 
+def _locked(name: str) -> str:
+    """The version of `name` in requirements.lock."""
+    for line in (HERE / "requirements.lock").read_text().splitlines():
+        if line.lower().startswith(name + "=="):
+            return line.split("==", 1)[1].strip()
+    raise ValueError(f"{name} is not in requirements.lock")
+
+
 def _requirements() -> list[str]:
     """The direct dependencies, pinned as in requirements.in (the lock pins the rest)."""
     lines = (HERE / "requirements.in").read_text().splitlines()
@@ -36,6 +44,10 @@ setup(
     ),
     py_modules=["pipeline_runner"],
     install_requires=_requirements(),
-    extras_require={"dev": ["pytest", "ruff"]},
+    extras_require={
+        "dev": ["pytest", "ruff"],
+        # CUDA libraries for TensorFlow's GPU build, at the locked TensorFlow version.
+        "gpu": [f"tensorflow[and-cuda]=={_locked('tensorflow')}"],
+    },
     entry_points={"console_scripts": ["sair=pipeline_runner:main"]},
 )

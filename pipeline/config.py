@@ -53,12 +53,63 @@ class EvaluationConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class VertexTrainingConfig:
+    """The Trainer as a Vertex AI Training job (TFX's Google Cloud extension) instead of a
+    step of the pipeline's own container: `replica_count` machines in all, a chief pool of
+    one and a worker pool of the rest, each `machine_type` with `accelerator_count`
+    accelerators of `accelerator_type` (none by default). Vertex sets `TF_CONFIG` for the
+    pools, so more than one replica trains under MultiWorkerMirroredStrategy."""
+
+    machine_type: str = "n1-standard-8"
+    replica_count: int = 1
+    accelerator_type: str | None = None
+    accelerator_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.replica_count < 1:
+            raise PipelineConfigError(
+                f"kubeflow.training.replica_count must be >= 1, got {self.replica_count}"
+            )
+        if self.accelerator_count < 0 or (self.accelerator_count > 0) != bool(
+            self.accelerator_type
+        ):
+            raise PipelineConfigError(
+                "kubeflow.training: give accelerator_type and accelerator_count (> 0) "
+                f"together, got {self.accelerator_type!r} × {self.accelerator_count}"
+            )
+
+    def worker_pool_specs(self, image: str) -> list[dict[str, Any]]:
+        """Vertex AI CustomJob worker pools: the chief, then the other workers if any."""
+        machine: dict[str, Any] = {"machine_type": self.machine_type}
+        if self.accelerator_count:
+            machine["accelerator_type"] = self.accelerator_type
+            machine["accelerator_count"] = self.accelerator_count
+        pool = {"machine_spec": machine, "container_spec": {"image_uri": image}}
+        pools = [{**pool, "replica_count": 1}]
+        if self.replica_count > 1:
+            pools.append({**pool, "replica_count": self.replica_count - 1})
+        return pools
+
+
+@dataclasses.dataclass(frozen=True)
 class KubeflowConfig:
+    """Vertex AI Pipelines settings; `training` (a `VertexTrainingConfig`, or its fields
+    as a dict) sends the Trainer to Vertex AI Training."""
+
     image: str = "gcr.io/PROJECT/sair-tfx:latest"
     project: str | None = None
     region: str | None = None
     service_account: str | None = None
     output_file: str = "sair_pipeline.json"
+    training: VertexTrainingConfig | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.training, dict):
+            try:
+                training = VertexTrainingConfig(**self.training)
+            except TypeError as e:
+                raise PipelineConfigError(f"kubeflow.training: {e}") from e
+            object.__setattr__(self, "training", training)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +154,14 @@ class PipelineConfig:
             )
         if self.top_n < 1:
             raise PipelineConfigError(f"top_n must be >= 1, got {self.top_n}")
+        if self.kubeflow.training is not None and self.runner != "kubeflow_v2":
+            raise PipelineConfigError(
+                "kubeflow.training (Vertex AI Training) needs the kubeflow_v2 runner"
+            )
+        if self.kubeflow.training is not None and not (
+            self.kubeflow.project and self.kubeflow.region
+        ):
+            raise PipelineConfigError("kubeflow.training needs kubeflow.project and region")
         if self.batch_recommend_size < 1:
             raise PipelineConfigError(
                 f"batch_recommend_size must be >= 1, got {self.batch_recommend_size}"

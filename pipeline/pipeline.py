@@ -104,6 +104,33 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
 
 
+def _trainer(config: PipelineConfig):
+    """TFX's Trainer, or its Google Cloud extension's when the Trainer runs on Vertex AI
+    Training (`kubeflow.training`)."""
+    if config.kubeflow.training is not None:
+        return tfx.extensions.google_cloud_ai_platform.Trainer
+    return tfx.components.Trainer
+
+
+def trainer_custom_config(config: PipelineConfig) -> dict:
+    """What `run_fn` reads (model, train, top_n) and, for Vertex AI Training, the job: the
+    project, the region and the worker pools (`VertexTrainingConfig.worker_pool_specs`)."""
+    custom = config.trainer_custom_config()
+    training = config.kubeflow.training
+    if training is None:
+        return custom
+    cloud = tfx.extensions.google_cloud_ai_platform
+    return {
+        **custom,
+        cloud.ENABLE_VERTEX_KEY: True,
+        cloud.VERTEX_REGION_KEY: config.kubeflow.region,
+        cloud.TRAINING_ARGS_KEY: {
+            "project": config.kubeflow.project,
+            "worker_pool_specs": training.worker_pool_specs(config.kubeflow.image),
+        },
+    }
+
+
 def create_pipeline(config: PipelineConfig, compare_with_blessed: bool = True) -> tfx.dsl.Pipeline:
     """The pipeline of `config`. With `compare_with_blessed` False the Evaluator gets no
     baseline (the gate is the floor and popularity alone), for a last blessed model that
@@ -116,13 +143,13 @@ def create_pipeline(config: PipelineConfig, compare_with_blessed: bool = True) -
     validator = tfx.components.ExampleValidator(
         statistics=statistics.outputs["statistics"], schema=schema.outputs["schema"]
     )
-    trainer = tfx.components.Trainer(
+    trainer = _trainer(config)(
         run_fn=TRAINER_RUN_FN,
         examples=gen.outputs["examples"],
         schema=schema.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=[features.SPLIT_TRAIN]),
         eval_args=tfx.proto.EvalArgs(splits=[features.SPLIT_EVAL]),
-        custom_config=config.trainer_custom_config(),
+        custom_config=trainer_custom_config(config),
     )
     baseline = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,

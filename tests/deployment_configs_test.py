@@ -3,6 +3,7 @@ Dataflow, and local orchestration with Dataflow. Compiled or built offline here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -69,6 +70,59 @@ def test_vertex_spec_names_the_image_and_gives_the_beam_args_to_the_beam_compone
         for arg in expected_args:
             assert arg in container["args"], f"{component} misses {arg}"
     assert executors["Trainer_executor"]["container"]["image"] == raw["kubeflow"]["image"]
+
+
+def test_vertex_config_sends_the_trainer_to_vertex_ai_training_with_worker_pools(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    raw = yaml.safe_load((ROOT / "configs" / "vertex.yaml").read_text())
+    assert pipeline_runner.main(["run", "--config", str(ROOT / "configs" / "vertex.yaml")]) == 0
+    spec = json.loads((tmp_path / "sair_pipeline.json").read_text())
+    executor = spec["pipelineSpec"]["deploymentSpec"]["executors"]["Trainer_executor"]
+    assert "google_cloud_ai_platform.trainer.executor" in " ".join(executor["container"]["args"])
+    parameters = spec["pipelineSpec"]["root"]["dag"]["tasks"]["Trainer"]["inputs"]["parameters"]
+    custom = json.loads(parameters["custom_config"]["runtimeValue"]["constantValue"]["stringValue"])
+    assert custom["ai_platform_enable_vertex"] is True
+    assert custom["ai_platform_vertex_region"] == raw["kubeflow"]["region"]
+    job = custom["ai_platform_training_args"]
+    assert job["project"] == raw["kubeflow"]["project"]
+    training = raw["kubeflow"]["training"]
+    machine = {"machine_type": training["machine_type"]}
+    image = {"image_uri": raw["kubeflow"]["image"]}
+    assert job["worker_pool_specs"] == [
+        {"machine_spec": machine, "container_spec": image, "replica_count": 1},
+        {
+            "machine_spec": machine,
+            "container_spec": image,
+            "replica_count": training["replica_count"] - 1,
+        },
+    ]
+    assert custom["model"]["variant"] == raw["model"]["variant"]  # what run_fn reads
+
+
+def test_vertex_training_pools_with_accelerators_and_their_checks():
+    from pipeline.config import PipelineConfigError, VertexTrainingConfig
+
+    gpu = VertexTrainingConfig("a2-highgpu-1g", 1, "NVIDIA_TESLA_A100", 1)
+    assert gpu.worker_pool_specs("IMG") == [
+        {
+            "machine_spec": {
+                "machine_type": "a2-highgpu-1g",
+                "accelerator_type": "NVIDIA_TESLA_A100",
+                "accelerator_count": 1,
+            },
+            "container_spec": {"image_uri": "IMG"},
+            "replica_count": 1,
+        }
+    ]
+    with pytest.raises(PipelineConfigError, match="replica_count must be >= 1"):
+        VertexTrainingConfig(replica_count=0)
+    with pytest.raises(PipelineConfigError, match="accelerator_type and accelerator_count"):
+        VertexTrainingConfig(accelerator_count=2)
+    local = _config("vertex.yaml")
+    with pytest.raises(PipelineConfigError, match="needs the kubeflow_v2 runner"):
+        dataclasses.replace(local, runner="local", metadata_sqlite="m.sqlite")
 
 
 def test_dataflow_config_keeps_gcs_paths_and_passes_its_beam_args():
