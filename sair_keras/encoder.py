@@ -17,6 +17,16 @@ def causal_padding_mask(mask: tf.Tensor) -> tf.Tensor:
     return allowed | tf.eye(n, dtype=tf.bool)[None]
 
 
+def _check_heads_and_dropout(layer: str, hidden_dim: int, num_heads: int, dropout: float):
+    if hidden_dim < 1 or num_heads < 1 or hidden_dim % num_heads:
+        raise ValueError(
+            f"{layer}: hidden_dim must be a positive multiple of num_heads, "
+            f"received hidden_dim={hidden_dim}, num_heads={num_heads}"
+        )
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"{layer}: dropout in [0, 1), received {dropout}")
+
+
 def attention_bias(mask: tf.Tensor, dtype=tf.float32) -> tf.Tensor:
     """`[B, N]` bool padding mask → `[B, 1, N, N]` additive attention bias: 0 where query t
     may see key s (`causal_padding_mask`), −1e9 elsewhere."""
@@ -50,13 +60,7 @@ class CausalSelfAttention(keras.layers.Layer):
 
     def __init__(self, hidden_dim: int, num_heads: int = 1, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        if hidden_dim < 1 or num_heads < 1 or hidden_dim % num_heads:
-            raise ValueError(
-                "CausalSelfAttention: hidden_dim must be a positive multiple of num_heads, "
-                f"received hidden_dim={hidden_dim}, num_heads={num_heads}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"CausalSelfAttention: dropout in [0, 1), received {dropout}")
+        _check_heads_and_dropout("CausalSelfAttention", hidden_dim, num_heads, dropout)
         self.hidden_dim = hidden_dim
         self.num_heads = num_heads
         self.dropout = dropout
@@ -137,13 +141,7 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if hidden_dim < 1 or num_heads < 1 or hidden_dim % num_heads:
-            raise ValueError(
-                "CausalSelfAttentionBlock: hidden_dim must be a positive multiple of num_heads, "
-                f"received hidden_dim={hidden_dim}, num_heads={num_heads}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"CausalSelfAttentionBlock: dropout in [0, 1), received {dropout}")
+        _check_heads_and_dropout("CausalSelfAttentionBlock", hidden_dim, num_heads, dropout)
         if ffn_dim is not None and ffn_dim < 1:
             raise ValueError(f"CausalSelfAttentionBlock: ffn_dim must be >= 1, received {ffn_dim}")
         if ffn_activation not in FFN_ACTIVATIONS:
