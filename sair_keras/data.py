@@ -80,15 +80,32 @@ def _sort_by_length(batch: dict) -> dict:
     return {name: tf.gather(value, order) for name, value in batch.items()}
 
 
-def _length_sorted_batches(ds: tf.data.Dataset, batch_size: int, pool: int) -> tf.data.Dataset:
-    """Batches of `batch_size` examples cut from pools of `pool` batches' worth, each pool
-    ordered by history length (0-padded like `padded_batch`). The pools are sliced, not
-    unbatched: unbatching a zero-width feature (a catalog without negatives) crashes."""
+def _length_sorted_batches(
+    ds: tf.data.Dataset, batch_size: int, pool: int, equal_positions: bool = False
+) -> tf.data.Dataset:
+    """Batches cut from pools of `pool · batch_size` examples, each pool ordered by history
+    length (0-padded like `padded_batch`): `batch_size` examples each, or with
+    `equal_positions` as many batches as that makes, each holding about the same number of
+    real items (more short histories in a batch, fewer long ones), so that every real
+    position weighs the same in the per-batch mean loss, as in batches of random
+    composition. The pools are sliced, not unbatched: unbatching a zero-width feature (a
+    catalog without negatives) crashes."""
 
     def batches_of(examples: dict) -> tf.data.Dataset:
         size = tf.shape(examples[features.ITEM_SEQ], out_type=tf.int64)[0]
-        starts = tf.data.Dataset.range(0, size, batch_size)
-        return starts.map(lambda i: {k: v[i : i + batch_size] for k, v in examples.items()})
+        count = (size + batch_size - 1) // batch_size
+        if equal_positions:
+            cumulative = tf.cumsum(tf.cast(real_lengths(examples[features.ITEM_SEQ]), tf.int64))
+            targets = cumulative[-1] * tf.range(1, count, dtype=tf.int64) // count
+            inner = tf.searchsorted(cumulative, targets, side="left", out_type=tf.int64) + 1
+            ends = tf.concat([tf.minimum(inner, size), [size]], axis=0)
+        else:
+            ends = tf.minimum(tf.range(1, count + 1, dtype=tf.int64) * batch_size, size)
+        starts = tf.concat([[0], ends[:-1]], axis=0)
+        bounds = tf.data.Dataset.from_tensor_slices((starts, ends))
+        return bounds.filter(lambda start, end: end > start).map(
+            lambda start, end: {k: v[start:end] for k, v in examples.items()}
+        )
 
     return ds.padded_batch(batch_size * pool).map(_sort_by_length).flat_map(batches_of)
 
@@ -113,9 +130,11 @@ def train_dataset(
     length_pool: int = 8,
 ) -> tf.data.Dataset:
     """Batches of `{user_id, item_seq [B, ≤ max_len]}`, reshuffled every epoch; each
-    history once per epoch. Histories of similar length share a batch (`length_pool`
-    batches are sorted together; 1 batches in plain shuffled order) and the all-padding
-    leading columns of a batch are dropped (`trim_padding`)."""
+    history once per epoch. Histories of similar length share a batch: every `length_pool`
+    batches' worth are sorted by length and cut into as many batches of about equal real
+    items, `batch_size` histories on average (with `length_pool=1`, `batch_size` histories
+    in plain shuffled order). The all-padding leading columns of a batch are dropped
+    (`trim_padding`)."""
     if length_pool < 1:
         raise ValueError(f"length_pool must be >= 1, got {length_pool}")
     ds = (
@@ -124,7 +143,7 @@ def train_dataset(
         .map(_parser(max_len, False), num_parallel_calls=tf.data.AUTOTUNE)
     )
     if length_pool > 1:
-        ds = _length_sorted_batches(ds, batch_size, length_pool).shuffle(
+        ds = _length_sorted_batches(ds, batch_size, length_pool, equal_positions=True).shuffle(
             length_pool, seed=seed, reshuffle_each_iteration=True
         )
     else:

@@ -93,6 +93,17 @@ def test_train_batches_group_similar_lengths_and_drop_all_padding_columns(tmp_pa
         data.train_dataset(str(tmp_path / "*.gz"), 4, 24, length_pool=0)
 
 
+def test_length_sorted_training_batches_hold_about_equal_real_items(tmp_path):
+    lengths = [1 + (13 * i) % 60 for i in range(96)]
+    _write(tmp_path / "a.gz", [{"user": f"u{i}", "seq": [2] * n} for i, n in enumerate(lengths)])
+    batches = list(data.train_dataset(str(tmp_path / "*.gz"), 8, 64, seed=0, length_pool=12))
+    sizes = [int(b[features.ITEM_SEQ].shape[0]) for b in batches]
+    items = [int((b[features.ITEM_SEQ].numpy() != 0).sum()) for b in batches]
+    assert sum(sizes) == 96 and len(batches) == 12  # 8 histories a batch on average
+    assert max(sizes) > 2 * min(sizes)  # more short histories in a batch, fewer long ones
+    assert max(items) - min(items) <= 60  # at most one history's worth apart
+
+
 def test_eval_batches_by_length_keep_each_users_candidates(tmp_path):
     examples = [
         {
