@@ -208,7 +208,8 @@ class ModelConfig:
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Attributes:
-    batch_size: histories per optimizer step.
+    batch_size: histories per optimizer step, on average: training batches group histories
+      of similar length and hold about equal numbers of real items (`data.train_dataset`).
     learning_rate: of Adam.
     epochs: the most epochs; 0 exports the untrained model.
     patience: early stopping ends training after this many epochs without a better

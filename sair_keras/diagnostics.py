@@ -61,11 +61,18 @@ def model_interest_usage(model, batches: Iterable[dict]) -> dict:
     would make on `C_r` alone)."""
     found: dict[str, list[np.ndarray]] = {"before": [], "after": []}
     mask = []
+    width = model.model_config.max_len  # batches may be narrower (no all-padding columns)
+
+    def left_pad(a: np.ndarray) -> np.ndarray:
+        pad = [(0, 0)] * a.ndim
+        pad[1] = (width - a.shape[1], 0)
+        return np.pad(a, pad)
+
     for batch in batches:
         seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
         for name, value in model.interest_distributions(seq).items():
-            found[name].append(value.numpy())
-        mask.append((seq != features.PAD_INDEX).numpy())
+            found[name].append(left_pad(value.numpy()))
+        mask.append(left_pad((seq != features.PAD_INDEX).numpy()))
     mask = np.concatenate(mask)
     k = model.model_config.top_k
     return {name: interest_usage(np.concatenate(v), mask, k) for name, v in found.items()}

@@ -57,6 +57,9 @@ def test_model_interest_usage_runs_the_model():
     for name in ("before", "after"):
         want = model.interest_distributions(seq)[name].numpy()
         assert u[name] == diagnostics.interest_usage(want, seq.numpy() != 0, 2)
+    # Batches without their all-padding columns (narrower than max_len) count the same.
+    narrow = [{features.ITEM_SEQ: seq[:1, 2:]}, {features.ITEM_SEQ: seq[1:]}]
+    assert diagnostics.model_interest_usage(model, narrow)["after"]["positions"] == 10
 
 
 def test_head_share_of_a_constant_head():
