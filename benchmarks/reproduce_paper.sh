@@ -21,7 +21,7 @@ for dataset in ml-1m ml-100k; do
     --variants sair sasrec sair_full sair_label --seeds 0 1 2 \
     --resume --export-dir "$export_dir"
 done
-# Ablations (docs/BENCHMARKS.md): one change each, sair (and sasrec where the change applies
+# Ablations (docs/BENCHMARKS.md, "What separates SAIR from SASRec?"): one change each, sair (and sasrec where the change applies
 # to it too). The loss and the paper's own eq. 10 over 3 seeds, the others seed 0.
 "$python" benchmarks/quality.py --dataset ml-1m --variants sair sasrec --seeds 0 1 2 \
   --recipe softmax --resume --export-dir "$export_dir"
@@ -35,7 +35,7 @@ for recipe in no_decov dropout_0.5 top_1 pool_20_top_8 balance interaction_resid
     --recipe "$recipe" --resume --export-dir "$export_dir"
 done
 # The paper's candidates: RecBole's catalog holds the 177 movies nobody rated
-# (results/ml-1m-item_table.json; docs/BENCHMARKS.md, "The candidate pool").
+# (results/ml-1m-item_table.json; docs/BENCHMARKS.md, "How much does the candidate pool move the sampled metrics?").
 "$python" benchmarks/quality.py --dataset ml-1m --variants sair sasrec --seeds 0 \
   --item-catalog item_table --resume --export-dir "$export_dir"
 "$python" benchmarks/candidate_pool.py --dataset ml-1m --export-dir "$export_dir"
