@@ -42,6 +42,7 @@ setup(
         ],
         exclude=["*_test"],
     ),
+    package_data={"pipeline": ["demo.yaml"]},
     py_modules=["pipeline_runner"],
     install_requires=_requirements(),
     extras_require={

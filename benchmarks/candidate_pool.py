@@ -182,7 +182,7 @@ def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--dataset", choices=sorted(quality.INTERESTS), required=True)
+    p.add_argument("--dataset", choices=quality.DATASETS, required=True)
     p.add_argument("--export-dir", required=True, help="where quality.py exported the runs")
     p.add_argument("--draws", type=int, default=5)
     p.add_argument("--shared-data", default=str(quality.ROOT.parent / "shared" / "data"))

@@ -45,7 +45,7 @@ def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--dataset", choices=sorted(quality.INTERESTS), required=True)
+    p.add_argument("--dataset", choices=quality.DATASETS, required=True)
     p.add_argument("--variant", required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--recipe", default="default")

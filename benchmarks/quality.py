@@ -42,6 +42,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import experiments  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from quality_summary import (  # noqa: E402
@@ -52,13 +53,11 @@ from quality_summary import (  # noqa: E402
 )
 
 from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
-from sair_keras.config import RECIPES, VARIANTS, TrainConfig, sasrec_recipe  # noqa: E402
+from sair_keras.config import VARIANTS, TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The paper's (L, K) for ML-1M; ML-100K has no value in the paper and uses the same.
-INTERESTS = {"ml-1m": (10, 3), "ml-100k": (10, 3)}
-PAPER_DROPOUT = 0.2  # the dropout of SASRec on ML-1M, which the paper does not state
+DATASETS = ("ml-100k", "ml-1m")
 PAPER_BATCH = 256  # histories per step here; 256 prefixes per step in the paper's RecBole
 DEFAULT_CATALOG = "interactions"  # DataConfig.item_catalog of our protocol
 OUR_EPOCHS, OUR_PATIENCE = 200, 20  # our protocol's budget (the paper states no epoch cap)
@@ -176,31 +175,25 @@ def results_path_for(
 
 
 def run_dropout(recipe: str, dropout: float | None) -> float:
-    """The dropout a run uses: `--dropout` when given, else the recipe's, else the
-    protocol's 0.2."""
-    if dropout is not None:
-        return dropout
-    return RECIPES[recipe].get("dropout", PAPER_DROPOUT)
+    """The dropout a run uses: `--dropout` when given, else the configuration's."""
+    return model_config_for("sair", recipe, dropout).dropout
 
 
-def model_config_for(dataset: str, variant: str, recipe: str, dropout: float | None):
-    """The paper's settings for `dataset` under `recipe`; a recipe that sets L or K (an
-    ablation of them) or the dropout wins over the dataset's; `dropout` over both."""
+def model_config_for(variant: str, recipe: str, dropout: float | None):
+    """The model of named configuration `recipe` (`experiments`), `--dropout` over it."""
     from sair_keras.config import ModelConfig
 
-    num_interests, top_k = INTERESTS[dataset]
-    paper = {"num_interests": num_interests, "top_k": top_k, "max_len": 150, "hidden_dim": 64}
-    paper = {k: v for k, v in paper.items() if k not in RECIPES[recipe]}
-    return ModelConfig.recipe(
-        recipe, variant=variant, dropout=run_dropout(recipe, dropout), **paper
-    )
+    settings = {**experiments.model_settings(recipe), "variant": variant}
+    if dropout is not None:
+        settings["dropout"] = dropout
+    return ModelConfig(**settings)
 
 
 def run_configs(dataset: str, variant: str, seed: int, args):
     """(ModelConfig, TrainConfig) of one run."""
     from sair_keras.config import TrainConfig
 
-    model_config = model_config_for(dataset, variant, args.recipe, args.dropout)
+    model_config = model_config_for(variant, args.recipe, args.dropout)
     train_config = TrainConfig(
         epochs=args.max_epochs,
         patience=args.patience,
@@ -396,9 +389,10 @@ def portable_argv(argv: list[str]) -> list[str]:
 
 def check_variants(variants: list[str], recipe: str) -> None:
     """Refuse `sasrec` under a recipe that changes only the interest head: that `sasrec` is
-    the same model as the one of the recipe it shares (`sasrec_recipe`), so the run would
+    the same model as the one of the configuration it shares
+    (`experiments.sasrec_configuration`), so the run would
     only repeat it, and the results page compares with that one."""
-    shared = sasrec_recipe(recipe)
+    shared = experiments.sasrec_configuration(recipe)
     if "sasrec" in variants and shared != recipe:
         raise ValueError(
             f"recipe {recipe!r} changes only the interest head, so its sasrec is recipe "
@@ -410,7 +404,7 @@ def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--dataset", choices=sorted(INTERESTS), default="ml-100k")
+    p.add_argument("--dataset", choices=DATASETS, default="ml-100k")
     p.add_argument(
         "--variants",
         nargs="+",
@@ -445,13 +439,14 @@ def main() -> int:
     p.add_argument(
         "--dropout",
         type=float,
-        help=f"default: the recipe's, else {PAPER_DROPOUT} (the paper protocol's)",
+        help="default: the configuration's",
     )
     p.add_argument(
         "--recipe",
-        choices=sorted(RECIPES),
+        choices=experiments.names(),
         default="default",
-        help="named model recipe (sair_keras.config.RECIPES); 'paper' is eq. 10 literally",
+        help="a named configuration's model settings (benchmarks/configs/, configs/); "
+        "'paper' is eq. 10 as written",
     )
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument(

@@ -19,7 +19,7 @@ import numpy as np
 
 # Fields of ModelConfig only the interest head reads: `sasrec` is the same model whatever
 # they are, so a configuration's `sasrec` is any `sasrec` that agrees on the rest.
-from sair_keras.config import INTEREST_HEAD_FIELDS
+from experiments import INTEREST_HEAD_FIELDS
 
 # What a run's full-catalog metrics exclude: "history" (every item before the target).
 # Runs without this mark excluded only the max_len window of the history, which ranks

@@ -216,10 +216,10 @@ def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     assert not quality._same_protocol({**recbole, "model_config": {"dropout": 0.2}}, unset)
     merged = quality.merge_runs([recbole], [_run("sair", 0, 0.8, 0.6)], unset, Path("x"))
     assert [r["recipe"] for r in merged] == ["default", "recbole"]
-    assert quality.model_config_for("ml-1m", "sasrec", "recbole", None).dropout == 0.5
-    assert quality.model_config_for("ml-1m", "sasrec", "default", None).dropout == 0.2
-    assert quality.model_config_for("ml-1m", "sasrec", "recbole", 0.3).dropout == 0.3
-    assert quality.model_config_for("ml-100k", "sair", "dropout_0.5", None).dropout == 0.5
+    assert quality.model_config_for("sasrec", "recbole", None).dropout == 0.5
+    assert quality.model_config_for("sasrec", "default", None).dropout == 0.2
+    assert quality.model_config_for("sasrec", "recbole", 0.3).dropout == 0.3
+    assert quality.model_config_for("sair", "dropout_0.5", None).dropout == 0.5
     given = argparse.Namespace(
         max_epochs=200, patience=20, dropout=0.3, batch_size=256, item_catalog="interactions"
     )
@@ -284,9 +284,9 @@ def test_exports_of_different_recipes_do_not_overwrite_each_other():
 
 
 def test_a_recipe_that_sets_l_or_k_wins_over_the_datasets():
-    default = quality.model_config_for("ml-1m", "sair", "default", 0.2)
+    default = quality.model_config_for("sair", "default", 0.2)
     assert (default.num_interests, default.top_k, default.max_len) == (10, 3, 150)
-    top_1 = quality.model_config_for("ml-1m", "sair", "top_1", 0.2)
+    top_1 = quality.model_config_for("sair", "top_1", 0.2)
     assert (top_1.num_interests, top_1.top_k) == (10, 1)
-    pool = quality.model_config_for("ml-1m", "sair", "pool_20_top_8", 0.2)
+    pool = quality.model_config_for("sair", "pool_20_top_8", 0.2)
     assert (pool.num_interests, pool.top_k, pool.dropout) == (20, 8, 0.2)

@@ -30,9 +30,10 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import experiments  # noqa: E402
 from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
 
-CONFIGURATION = "default"  # the product's default recipe (sair_keras.config.RECIPES)
+CONFIGURATION = "default"  # the product's default model (benchmarks/configs/default.yaml)
 
 
 def build(outputs, variant: str, jit: bool):
@@ -45,7 +46,8 @@ def build(outputs, variant: str, jit: bool):
 
     tf.keras.utils.set_random_seed(0)
     model = build_model(
-        Catalog.load(outputs.vocabulary_dir), ModelConfig.recipe(CONFIGURATION, variant=variant)
+        Catalog.load(outputs.vocabulary_dir),
+        ModelConfig(**experiments.model_settings(CONFIGURATION), variant=variant),
     )
     compile_model(model, TrainConfig(), jit_compile=jit)
     return model

@@ -1,7 +1,7 @@
 """`PipelineConfig`: what the pipeline runs on, where it writes and how it gates a model.
 
-Loaded from YAML (`load_config`) with flags on top; checked before any component runs, so a
-bad configuration fails with a message, not half-way through a run.
+Put together by `pipeline.configurator` (defaults ← config file ← flags); checked before
+any component runs, so a bad configuration fails with a message, not half-way through a run.
 """
 
 from __future__ import annotations
@@ -11,14 +11,10 @@ import os
 from typing import Any
 
 from components.sequence_gen.config import DataConfig, SourceConfig
-from sair_keras.config import ModelConfig, TrainConfig
+from sair_keras.config import ConfigError, ModelConfig, TrainConfig
 from sair_keras.metric_names import parse_metric_name
 
 RUNNERS = ("local", "beam", "kubeflow_v2")
-
-
-class PipelineConfigError(ValueError):
-    pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,9 +41,9 @@ class EvaluationConfig:
         try:
             parse_metric_name(self.gate_metric)
         except ValueError as e:
-            raise PipelineConfigError(f"evaluation.gate_metric: {e}") from e
+            raise ConfigError(f"evaluation.gate_metric: {e}") from e
         if self.regression_tolerance < 0:
-            raise PipelineConfigError(
+            raise ConfigError(
                 f"evaluation.regression_tolerance must be >= 0, got {self.regression_tolerance}"
             )
 
@@ -67,13 +63,13 @@ class VertexTrainingConfig:
 
     def __post_init__(self) -> None:
         if self.replica_count < 1:
-            raise PipelineConfigError(
+            raise ConfigError(
                 f"kubeflow.training.replica_count must be >= 1, got {self.replica_count}"
             )
         if self.accelerator_count < 0 or (self.accelerator_count > 0) != bool(
             self.accelerator_type
         ):
-            raise PipelineConfigError(
+            raise ConfigError(
                 "kubeflow.training: give accelerator_type and accelerator_count (> 0) "
                 f"together, got {self.accelerator_type!r} × {self.accelerator_count}"
             )
@@ -93,8 +89,16 @@ class VertexTrainingConfig:
 
 @dataclasses.dataclass(frozen=True)
 class KubeflowConfig:
-    """Vertex AI Pipelines settings; `training` (a `VertexTrainingConfig`, or its fields
-    as a dict) sends the Trainer to Vertex AI Training."""
+    """Vertex AI Pipelines settings.
+
+    Attributes:
+      image: the pipeline image every component runs in (see Dockerfile).
+      project, region: of Vertex AI.
+      service_account: the pipeline job runs as this account.
+      output_file: the compiled pipeline definition (JSON).
+      training: a `VertexTrainingConfig` (or its fields as a mapping): the Trainer runs as
+        a Vertex AI Training job.
+    """
 
     image: str = "gcr.io/PROJECT/sair-tfx:latest"
     project: str | None = None
@@ -108,12 +112,33 @@ class KubeflowConfig:
             try:
                 training = VertexTrainingConfig(**self.training)
             except TypeError as e:
-                raise PipelineConfigError(f"kubeflow.training: {e}") from e
+                raise ConfigError(f"kubeflow.training: {e}") from e
             object.__setattr__(self, "training", training)
+
+
+DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
 
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
+    """Everything a run needs; built by `pipeline.configurator`.
+
+    Attributes:
+      source: the input files and their columns.
+      name: the pipeline's name (ML Metadata, Vertex AI).
+      output_root: pipeline root, ML Metadata and pushed models (a local folder or a URI).
+      model_name: pushed to <output_root>/serving/<model_name>/<version>.
+      top_n: items the recommend signature returns.
+      batch_recommend_size: users per model call in BatchRecommender.
+      runner: local (LocalDagRunner), beam (BeamDagRunner) or kubeflow_v2 (compiles for
+        Vertex AI Pipelines).
+      beam_args: Apache Beam's options (the arguments after `--`); by default the
+        DirectRunner with one worker process per core.
+      enable_cache: reuse the outputs of components whose inputs did not change.
+      metadata_sqlite: the ML Metadata SQLite file of the local and beam runners (default
+        <output_root>/metadata.sqlite; required when the output root is remote).
+    """
+
     source: SourceConfig
     name: str = "sair"
     output_root: str = "sair_output"
@@ -123,49 +148,40 @@ class PipelineConfig:
     evaluation: EvaluationConfig = EvaluationConfig()
     model_name: str = "sair"
     top_n: int = 10
-    batch_recommend_size: int = 256  # users per model call in BatchRecommender
+    batch_recommend_size: int = 256
     runner: str = "local"
-    beam_args: tuple[str, ...] = (
-        "--direct_running_mode=multi_processing",
-        "--direct_num_workers=0",
-    )
+    beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     kubeflow: KubeflowConfig = KubeflowConfig()
     enable_cache: bool = True
-    # The local and beam runners keep ML Metadata in SQLite on this machine; default
-    # <output_root>/metadata.sqlite, required when the output root is remote (gs://…).
     metadata_sqlite: str | None = None
 
     def __post_init__(self) -> None:
         if self.runner not in RUNNERS:
-            raise PipelineConfigError(f"unknown runner {self.runner!r}; expected one of {RUNNERS}")
+            raise ConfigError(f"unknown runner {self.runner!r}; expected one of {RUNNERS}")
         if self.model.variant == "sair" and self.model.top_k > self.model.num_interests:
-            raise PipelineConfigError(
+            raise ConfigError(
                 f"K > L: top_k {self.model.top_k} exceeds num_interests {self.model.num_interests}"
             )
         if self.model.max_len != self.data.max_len:
-            raise PipelineConfigError(
+            raise ConfigError(
                 f"model.max_len ({self.model.max_len}) must equal data.max_len "
                 f"({self.data.max_len})"
             )
         if self.runner != "kubeflow_v2" and "://" in self.output_root and not self.metadata_sqlite:
-            raise PipelineConfigError(
+            raise ConfigError(
                 f"the {self.runner} runner keeps ML Metadata in a local SQLite file: set "
                 f"metadata_sqlite (a local path) when output_root is remote ({self.output_root})"
             )
         if self.top_n < 1:
-            raise PipelineConfigError(f"top_n must be >= 1, got {self.top_n}")
+            raise ConfigError(f"top_n must be >= 1, got {self.top_n}")
         if self.kubeflow.training is not None and self.runner != "kubeflow_v2":
-            raise PipelineConfigError(
-                "kubeflow.training (Vertex AI Training) needs the kubeflow_v2 runner"
-            )
+            raise ConfigError("kubeflow.training (Vertex AI Training) needs the kubeflow_v2 runner")
         if self.kubeflow.training is not None and not (
             self.kubeflow.project and self.kubeflow.region
         ):
-            raise PipelineConfigError("kubeflow.training needs kubeflow.project and region")
+            raise ConfigError("kubeflow.training needs kubeflow.project and region")
         if self.batch_recommend_size < 1:
-            raise PipelineConfigError(
-                f"batch_recommend_size must be >= 1, got {self.batch_recommend_size}"
-            )
+            raise ConfigError(f"batch_recommend_size must be >= 1, got {self.batch_recommend_size}")
 
     @property
     def pipeline_root(self) -> str:
@@ -185,7 +201,7 @@ class PipelineConfig:
 
 
 def check_beam_runner(beam_args: list[str] | tuple[str, ...]) -> None:
-    """Raises PipelineConfigError naming the runners Beam knows when `--runner` in the Beam
+    """Raises ConfigError naming the runners Beam knows when `--runner` in the Beam
     arguments is none of them (nor a qualified class name), before any component runs."""
     runner = None
     for i, arg in enumerate(beam_args):
@@ -199,7 +215,7 @@ def check_beam_runner(beam_args: list[str] | tuple[str, ...]) -> None:
 
     known = {name.lower() for name in StandardOptions.KNOWN_RUNNER_NAMES}
     if runner.lower() not in known and runner.lower() + "runner" not in known:
-        raise PipelineConfigError(
+        raise ConfigError(
             f"unknown Beam runner {runner!r}; Beam knows "
             f"{', '.join(StandardOptions.KNOWN_RUNNER_NAMES)} (or give a runner's qualified "
             "class name)"

@@ -7,7 +7,7 @@ import pytest
 
 from components.sequence_gen.config import SourceConfig
 from pipeline import pipeline
-from pipeline.config import EvaluationConfig, PipelineConfig, PipelineConfigError
+from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig
 from sair_keras import metric_names
 
 
@@ -57,7 +57,7 @@ def test_the_gate_metric_floor_and_popularity_are_settings():
 
 
 def test_an_unknown_gate_metric_is_refused():
-    with pytest.raises(PipelineConfigError, match="gate_metric: unknown ranking metric 'auc'"):
+    with pytest.raises(ConfigError, match="gate_metric: unknown ranking metric 'auc'"):
         EvaluationConfig(gate_metric="auc")
 
 

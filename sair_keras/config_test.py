@@ -1,63 +1,14 @@
-"""Typed configs: the paper's defaults, named recipes, refused values."""
-
-import dataclasses
+"""Typed configs: the paper's defaults, refused values."""
 
 import pytest
 
-from sair_keras.config import (
-    INTEREST_HEAD_FIELDS,
-    ModelConfig,
-    ModelConfigError,
-    TrainConfig,
-    sasrec_recipe,
-)
+from sair_keras.config import ConfigError, ModelConfig, TrainConfig
 
 
 def test_defaults_are_the_papers():
     m, t = ModelConfig(), TrainConfig()
     assert (m.hidden_dim, m.max_len, m.decov_weight) == (64, 150, 1.0)
     assert (t.batch_size, t.learning_rate, t.patience) == (256, 1e-3, 20)
-
-
-def test_recipes():
-    assert ModelConfig.recipe("paper").aggregation_residual is False
-    assert ModelConfig.recipe("default") == ModelConfig()
-    paper = ModelConfig.recipe("paper", variant="sasrec", top_k=2)
-    assert (paper.variant, paper.top_k, paper.aggregation_residual) == ("sasrec", 2, False)
-    with pytest.raises(ModelConfigError, match="unknown recipe 'best'"):
-        ModelConfig.recipe("best")
-    norm = ModelConfig.recipe("paper_layernorm")
-    assert (norm.aggregation_residual, norm.aggregation_layer_norm) == (False, True)
-    assert ModelConfig().training_loss == "bce"  # eq. 12
-    assert ModelConfig.recipe("softmax").training_loss == "softmax"
-    both = ModelConfig.recipe("paper_softmax")
-    assert (both.aggregation_residual, both.training_loss) == (False, "softmax")
-    assert ModelConfig.recipe("no_decov").decov_weight == 0.0
-    assert ModelConfig.recipe("dropout_0.5").dropout == 0.5
-    pool = ModelConfig.recipe("pool_20_top_8")
-    assert (pool.num_interests, pool.top_k) == (20, 8)
-    pool_softmax = ModelConfig.recipe("softmax_pool_20_top_8")
-    assert (pool_softmax.num_interests, pool_softmax.top_k) == (20, 8)
-    assert pool_softmax.training_loss == "softmax"
-    assert ModelConfig.recipe("balance").balance_weight == 0.01
-    assert ModelConfig().balance_weight == 0.0  # not in the paper: off by default
-    assert ModelConfig.recipe("interaction_residual").interaction_residual is True
-    recbole = ModelConfig.recipe("recbole", variant="sasrec")
-    assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
-    assert (recbole.dropout, recbole.training_loss) == (0.5, "softmax")
-
-
-def test_a_recipe_s_sasrec_is_the_recipe_with_the_same_fields_outside_the_head():
-    assert INTEREST_HEAD_FIELDS <= {f.name for f in dataclasses.fields(ModelConfig)}
-    for head_only in ("default", "paper", "pool_20_top_8", "top_1", "no_decov", "balance"):
-        assert sasrec_recipe(head_only) == "default"
-    assert sasrec_recipe("softmax_pool_20_top_8") == "softmax"
-    assert sasrec_recipe("paper_softmax") == "softmax"
-    # Recipes that change the encoder or the loss only are their own.
-    assert sasrec_recipe("recbole") == "recbole"
-    assert sasrec_recipe("dropout_0.5") == "dropout_0.5"
-    with pytest.raises(ModelConfigError, match="'best'"):
-        sasrec_recipe("best")
 
 
 def test_the_ffn_width_defaults_to_the_hidden_size_and_is_stored_resolved():
@@ -71,11 +22,12 @@ def test_the_ffn_width_defaults_to_the_hidden_size_and_is_stored_resolved():
 
 def test_the_head_layer_norm_follows_the_residual_unless_set():
     assert ModelConfig().aggregation_layer_norm is True
-    assert ModelConfig.recipe("paper").aggregation_layer_norm is False
+    paper = ModelConfig(aggregation_residual=False)
+    assert paper.aggregation_layer_norm is False
     # A config stored before the setting existed reads as what it ran.
-    old = {k: v for k, v in ModelConfig.recipe("paper").to_dict().items()}
+    old = paper.to_dict()
     del old["aggregation_layer_norm"]
-    assert ModelConfig.from_dict(old) == ModelConfig.recipe("paper")
+    assert ModelConfig.from_dict(old) == paper
     assert ModelConfig(aggregation_layer_norm=False).to_dict()["aggregation_layer_norm"] is False
 
 
@@ -95,11 +47,11 @@ def test_the_head_layer_norm_follows_the_residual_unless_set():
     ],
 )
 def test_bad_model_config_names_the_value(kwargs, message):
-    with pytest.raises(ModelConfigError) as e:
+    with pytest.raises(ConfigError) as e:
         ModelConfig(**kwargs)
     assert message in str(e.value)
 
 
 def test_unknown_keys_are_refused():
-    with pytest.raises(ModelConfigError, match=r"unknown ModelConfig keys \['hiden_dim'\]"):
+    with pytest.raises(ConfigError, match=r"unknown ModelConfig keys \['hiden_dim'\]"):
         ModelConfig.from_dict({"hiden_dim": 3})

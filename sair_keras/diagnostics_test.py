@@ -141,7 +141,7 @@ def test_head_ablation_as_trained_matches_evaluate():
 def test_head_ablation_without_the_residual_has_no_headless_model():
     model = build_model(
         Catalog.synthetic(30, 4, seed=3),
-        ModelConfig.recipe("paper", max_len=6, hidden_dim=8, num_interests=5, top_k=2),
+        ModelConfig(aggregation_residual=False, max_len=6, hidden_dim=8, num_interests=5, top_k=2),
     )
     batch = {
         features.ITEM_SEQ: tf.constant([[0, 3, 4, 5, 6, 7]]),

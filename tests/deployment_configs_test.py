@@ -12,6 +12,7 @@ import yaml
 
 import pipeline_runner
 from components.sequence_gen import movielens
+from pipeline.cli import run as run_command
 from pipeline.pipeline import create_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +23,7 @@ def _config(name: str):
     args = pipeline_runner.build_parser().parse_args(
         ["run", "--config", str(ROOT / "configs" / name)]
     )
-    return pipeline_runner.build_run_config(args, [])
+    return run_command.build_config(args, [])
 
 
 def _movielens_source(dataset: str, files: tuple[str, ...], tmp_path: Path) -> dict:
@@ -98,11 +99,11 @@ def test_vertex_config_sends_the_trainer_to_vertex_ai_training_with_worker_pools
             "replica_count": training["replica_count"] - 1,
         },
     ]
-    assert custom["model"]["variant"] == raw["model"]["variant"]  # what run_fn reads
+    assert custom["model"]["variant"] == "sair"  # what run_fn reads
 
 
 def test_vertex_training_pools_with_accelerators_and_their_checks():
-    from pipeline.config import PipelineConfigError, VertexTrainingConfig
+    from pipeline.config import ConfigError, VertexTrainingConfig
 
     gpu = VertexTrainingConfig("a2-highgpu-1g", 1, "NVIDIA_TESLA_A100", 1)
     assert gpu.worker_pool_specs("IMG") == [
@@ -116,12 +117,12 @@ def test_vertex_training_pools_with_accelerators_and_their_checks():
             "replica_count": 1,
         }
     ]
-    with pytest.raises(PipelineConfigError, match="replica_count must be >= 1"):
+    with pytest.raises(ConfigError, match="replica_count must be >= 1"):
         VertexTrainingConfig(replica_count=0)
-    with pytest.raises(PipelineConfigError, match="accelerator_type and accelerator_count"):
+    with pytest.raises(ConfigError, match="accelerator_type and accelerator_count"):
         VertexTrainingConfig(accelerator_count=2)
     local = _config("vertex.yaml")
-    with pytest.raises(PipelineConfigError, match="needs the kubeflow_v2 runner"):
+    with pytest.raises(ConfigError, match="needs the kubeflow_v2 runner"):
         dataclasses.replace(local, runner="local", metadata_sqlite="m.sqlite")
 
 
@@ -142,20 +143,20 @@ def test_dataflow_config_keeps_gcs_paths_and_passes_its_beam_args():
 def test_a_remote_output_root_needs_a_local_metadata_file():
     import dataclasses
 
-    from pipeline.config import PipelineConfigError
+    from pipeline.config import ConfigError
 
     config = _config("dataflow.yaml")
-    with pytest.raises(PipelineConfigError, match="set metadata_sqlite"):
+    with pytest.raises(ConfigError, match="set metadata_sqlite"):
         dataclasses.replace(config, metadata_sqlite=None)
 
 
 def test_model_flags_override_the_config_file():
     args = pipeline_runner.build_parser().parse_args(
-        ["run", "--config", str(ROOT / "configs" / "vertex.yaml"), "--training-loss", "softmax"]
+        ["run", "--config", str(ROOT / "configs" / "dataflow.yaml"), "--training-loss", "softmax"]
     )
-    config = pipeline_runner.build_run_config(args, [])
+    config = run_command.build_config(args, [])
     assert config.model.training_loss == "softmax"
-    assert (config.model.num_interests, config.model.top_k) == (10, 3)  # from the file
+    assert (config.model.num_interests, config.model.top_k) == (20, 8)  # from the file
     assert config.data.item_catalog == "interactions"
 
 
@@ -163,24 +164,24 @@ def test_the_item_catalog_comes_from_the_file_or_the_flag(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("data: {item_catalog: item_table}\n")
     parse = pipeline_runner.build_parser().parse_args
-    config = pipeline_runner.build_run_config(parse(["run", "--config", str(cfg)]), [])
+    config = run_command.build_config(parse(["run", "--config", str(cfg)]), [])
     assert config.data.item_catalog == "item_table"
     args = parse(["run", "--config", str(cfg), "--item-catalog", "interactions"])
-    assert pipeline_runner.build_run_config(args, []).data.item_catalog == "interactions"
+    assert run_command.build_config(args, []).data.item_catalog == "interactions"
 
 
-def test_a_recipe_sits_under_the_config_file_and_the_flags(tmp_path):
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text("recipe: recbole\nmodel: {num_heads: 4}\n")
-    parse = pipeline_runner.build_parser().parse_args
-    config = pipeline_runner.build_run_config(parse(["run", "--config", str(cfg)]), [])
-    model = config.model
-    assert (model.ffn_dim, model.ffn_activation, model.dropout) == (256, "gelu", 0.5)
-    assert (model.training_loss, model.num_heads) == ("softmax", 4)  # the file wins
-    args = parse(["run", "--config", str(cfg), "--recipe", "paper", "--dropout", "0.3"])
-    model = pipeline_runner.build_run_config(args, []).model
-    assert model.aggregation_residual is False  # the flag's recipe replaces the file's
-    assert (model.ffn_dim, model.dropout, model.num_heads) == (64, 0.3, 4)
-    cfg.write_text("recipe: best\n")
-    with pytest.raises(ValueError, match="unknown recipe 'best'"):
-        pipeline_runner.build_run_config(parse(["run", "--config", str(cfg)]), [])
+def test_the_paper_configuration_reproduces_eq_10_under_the_sampled_metric(tmp_path):
+    _movielens_source("ml-1m", ("ratings.dat", "movies.dat"), tmp_path)
+    args = pipeline_runner.build_parser().parse_args(
+        ["run", "--dataset", "ml-1m", "--data-dir", str(tmp_path), "--config"]
+        + [str(ROOT / "configs" / "paper.yaml"), "--output-root", str(tmp_path / "out")]
+    )
+    config = run_command.build_config(args, [])
+    assert config.model.aggregation_residual is False  # eq. 10 as written
+    assert (config.model.training_loss, config.data.max_len, config.model.max_len) == (
+        "bce",
+        150,
+        150,
+    )
+    assert config.train.early_stopping_metric == "ndcg_10"
+    assert config.evaluation.gate_metric == "ndcg_10"

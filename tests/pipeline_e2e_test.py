@@ -13,6 +13,7 @@ import pytest
 
 import pipeline_runner
 from components.sequence_gen import synthetic
+from pipeline.cli import run as run_command
 
 NODES = {
     "SequenceExampleGen",
@@ -186,7 +187,7 @@ def test_pipeline_end_to_end(tmp_path):
     # so the next run is gated on the floor and popularity alone, and says so.
     from pipeline import blessed
 
-    config = pipeline_runner.build_run_config(
+    config = run_command.build_config(
         pipeline_runner.build_parser().parse_args(
             ["run", "--output-root", str(tmp_path / "out"), "--data-dir", str(data)]
         ),

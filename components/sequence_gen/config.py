@@ -7,17 +7,13 @@ import dataclasses
 import json
 from typing import Any
 
-from sair_keras.config import dataclass_from_dict
+from sair_keras.config import ConfigError, dataclass_from_dict
 
 TEXT_FORMATS = ("csv", "tsv", "delimited")
 FORMATS = (*TEXT_FORMATS, "parquet")
 TIME_TYPES = ("numeric", "iso8601")
 ITEM_CATALOGS = ("interactions", "item_table")
 ID_TYPES = ("string", "int")
-
-
-class ConfigError(ValueError):
-    """A configuration the ingestion cannot run with; the message says what to change."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,38 @@
+"""The named experiment configurations and how they pair with `sasrec`."""
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import experiments  # noqa: E402
+
+from sair_keras.config import ConfigError, ModelConfig  # noqa: E402
+
+
+def test_every_configuration_builds_a_model_config():
+    assert {"default", "paper", "softmax", "recbole", "softmax_pool_20_top_8"} <= set(
+        experiments.names()
+    )
+    assert "vertex" not in experiments.names()  # a deployment, not an experiment
+    for name in experiments.names():
+        ModelConfig(**experiments.model_settings(name))
+    assert experiments.model_settings("default") == {}
+    assert experiments.model_settings("paper") == {"aggregation_residual": False}
+    recbole = ModelConfig(**experiments.model_settings("recbole"))
+    assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
+    with pytest.raises(ConfigError, match="unknown configuration 'best'"):
+        experiments.model_settings("best")
+
+
+def test_a_configuration_s_sasrec_is_the_one_with_the_same_fields_outside_the_head():
+    assert experiments.INTEREST_HEAD_FIELDS <= {f.name for f in dataclasses.fields(ModelConfig)}
+    for head_only in ("default", "paper", "pool_20_top_8", "top_1", "no_decov", "balance"):
+        assert experiments.sasrec_configuration(head_only) == "default"
+    assert experiments.sasrec_configuration("softmax_pool_20_top_8") == "softmax"
+    assert experiments.sasrec_configuration("paper_softmax") == "softmax"
+    assert experiments.sasrec_configuration("recbole") == "recbole"
+    assert experiments.sasrec_configuration("dropout_0.5") == "dropout_0.5"

@@ -1,0 +1,106 @@
+"""The configurator: precedence, flags derived from the fields, one max_len, the shipped
+files."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pipeline import configurator
+from sair_keras.config import ConfigError, ModelConfig, TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "configs").glob("*.yaml")) + [configurator.DEMO_FILE]
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    configurator.add_flags(parser)
+    return parser.parse_args(argv)
+
+
+def test_every_scalar_field_has_a_flag_and_shared_names_get_their_section():
+    flags = {a for action in _build_parser()._actions for a in action.option_strings}
+    for field in dataclasses.fields(ModelConfig):
+        if field.name != "max_len":
+            assert "--" + field.name.replace("_", "-") in flags, field.name
+    assert {"--data-seed", "--train-seed", "--max-len", "--cache", "--no-cache"} <= flags
+    assert "--seed" not in flags
+    args = _parse(["--data-seed", "7", "--train-seed", "3", "--no-use-categories"])
+    layer = configurator.from_flags(args)
+    assert layer == {"data": {"seed": 7}, "train": {"seed": 3}, "model": {"use_categories": False}}
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    configurator.add_flags(parser)
+    return parser
+
+
+def test_flags_over_the_file_over_the_demo_over_the_defaults(tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("train: {epochs: 7, learning_rate: 0.01}\nmodel: {dropout: 0.1}\n")
+    flags = configurator.from_flags(_parse(["--epochs", "3", "--max-len", "20"]))
+    layer = configurator.resolve(cfg, flags, demo=True)
+    assert layer["train"] == {"epochs": 3, "patience": 5, "learning_rate": 0.01}
+    assert configurator.data_config(layer).max_len == 20
+    model = configurator.model_config(layer)
+    assert (model.max_len, model.dropout, model.hidden_dim) == (20, 0.1, ModelConfig().hidden_dim)
+    # Without the demo the defaults stand where neither the file nor a flag names a setting.
+    plain = configurator.resolve(cfg, {}, demo=False)
+    assert "patience" not in plain["train"]
+    assert configurator.data_config(plain).max_len == 150
+
+
+def test_a_file_with_a_source_is_not_the_demo(tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("source: {paths: [x.csv]}\n")
+    assert "data" not in configurator.resolve(cfg, {}, demo=True)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("model: {max_len: 20}\n", "max_len is set once, under data"),
+        ("recipe: softmax\n", "unknown keys ['recipe']"),
+        ("train: {epoch: 3}\n", "unknown train keys ['epoch']"),
+        ("model: 3\n", "'model' must be a mapping"),
+        ("- a\n", "must hold a mapping"),
+        ("model: {variant: sair\n", "cannot read config file"),
+    ],
+)
+def test_bad_files_are_refused_with_what_to_change(tmp_path, text, message):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        configurator.load_file(cfg)
+
+
+def test_a_bad_value_is_a_config_error_naming_the_setting():
+    with pytest.raises(ConfigError, match="dropout must be in"):
+        configurator.model_config({"model": {"dropout": 1.5}})
+    with pytest.raises(ConfigError, match="no input"):
+        configurator.pipeline_config({})
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_file_loads_and_states_no_default(path):
+    """A shipped file only changes settings: a value equal to the default would be the
+    default written a second time."""
+    layer = configurator.load_file(path)
+    for section, cls in configurator.SECTIONS.items():
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        for key, value in layer.get(section, {}).items():
+            assert value != defaults[key], f"{path.name}: {section}.{key} is the default"
+    configurator.data_config(layer)
+    configurator.model_config(layer)
+    TrainConfig(**layer.get("train", {}))
+
+
+def test_help_states_each_default_once_from_the_dataclass():
+    text = _build_parser().format_help()
+    assert f"(default: {TrainConfig().patience})" in text
+    assert "--early-stopping-metric" in text
