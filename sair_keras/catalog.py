@@ -19,16 +19,22 @@ class Catalog:
     item_categories: `[len(item_ids), C]` category indices of each item, 0-padded.
     train_counts: `[len(item_ids)]` interactions of each item in the training split (the
       popularity baseline); zeros when the vocabulary has no count file.
+    category_names: the name of every category index (0 `[PAD]`, 1 `[UNK]`); by default
+      the indices as text.
     """
 
     item_ids: tuple[str, ...]
     num_categories: int
     item_categories: np.ndarray
     train_counts: np.ndarray | None = None
+    category_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.train_counts is None:
             object.__setattr__(self, "train_counts", np.zeros(len(self.item_ids), np.int64))
+        if self.category_names is None:
+            names = ("[PAD]", "[UNK]", *(str(i) for i in range(2, self.num_categories)))
+            object.__setattr__(self, "category_names", names[: self.num_categories])
 
     @property
     def num_items(self) -> int:
@@ -51,7 +57,7 @@ class Catalog:
         if tf.io.gfile.exists(counts_path):
             for index, count in _rows(counts_path):
                 counts[int(index)] = int(count)
-        return cls(tuple(r[1] for r in rows), len(cats), table, counts)
+        return cls(tuple(r[1] for r in rows), len(cats), table, counts, tuple(r[1] for r in cats))
 
     @classmethod
     def synthetic(cls, num_items: int, num_categories: int, seed: int = 0) -> Catalog:

@@ -22,13 +22,16 @@ Signatures (TF Serving and any `tf.saved_model.load` caller):
                                            target's and its negatives' scores
   interests(history: string [B, H])        (SAIR variants only) the relevance over the L
                                            interests at every position before and after the
-                                           interaction layer, `before`/`after` [B, N, L], and
-                                           `item_ids` [B, N] ("" = padding): the heat maps
+                                           interaction layer, `before`/`after` [B, N, L],
+                                           `item_ids` [B, N] ("" = padding) and
+                                           `interest_categories` [B, L, 3], the categories
+                                           each interest stands for: the heat maps
 Unknown ids in a history are ignored; an unknown candidate scores as `[UNK]`.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from sair_keras import features, inference, ranking
@@ -68,6 +71,7 @@ class ServingModule(tf.Module):
         # The popularity baseline: each item's interactions in the training split.
         self.popularity = tf.constant(catalog.train_counts, tf.float32)
         if model.model_config.variant != "sasrec":  # sasrec has no interests
+            self.interest_categories = tf.constant(interest_categories(model, catalog))
             self.interests = tf.function(
                 self._interests,
                 input_signature=[tf.TensorSpec([None, None], tf.string, name="history")],
@@ -155,7 +159,37 @@ class ServingModule(tf.Module):
         indices = self._indices(history)
         out = self.model.interest_distributions(indices)
         ids = tf.where(indices == features.PAD_INDEX, "", tf.gather(self.index_to_item, indices))
-        return {**out, "item_ids": ids}
+        labels = tf.tile(self.interest_categories[None], [tf.shape(history)[0], 1, 1])
+        return {**out, "item_ids": ids, "interest_categories": labels}
+
+
+def interest_categories(
+    model: SAIRModel, catalog: Catalog, top: int = 3, items_per_interest: int = 50
+) -> np.ndarray:
+    """`[L, top]` category names most associated with each interest of the pool: among the
+    `items_per_interest` items whose embeddings score highest against the interest
+    (`<H_id(j), C_l>`, the dot product of eq. 11), the categories most over-represented
+    against the catalog (count there / count in the catalog, at least two items), ""
+    where fewer qualify. For `sair_label` each interest is a category: its own name."""
+    names = np.array(catalog.category_names, dtype=object)
+    pool = model.interest_pool().numpy()
+    first = features.FIRST_ITEM_INDEX
+    if model.model_config.variant == "sair_label":  # the pool is the categories from [UNK] on
+        own = names[features.UNK_INDEX :][: len(pool)]
+        return np.array([[n] + [""] * (top - 1) for n in own], dtype=object).astype(str)
+    items = model.embedding.item_embedding.numpy()[first:]
+    categories = catalog.item_categories[first:]
+    in_catalog = np.bincount(categories.ravel(), minlength=len(names)).astype(float)
+    in_catalog[: features.FIRST_ITEM_INDEX] = 0
+    labels = np.full((len(pool), top), "", dtype=object)
+    for interest, scores in enumerate((items @ pool.T).T):
+        best = np.argsort(-scores)[:items_per_interest]
+        counts = np.bincount(categories[best].ravel(), minlength=len(names)).astype(float)
+        counts[: features.FIRST_ITEM_INDEX] = 0
+        lift = np.where((counts >= 2) & (in_catalog > 0), counts / np.maximum(in_catalog, 1), 0)
+        chosen = [c for c in np.argsort(-lift, kind="stable")[:top] if lift[c] > 0]
+        labels[interest, : len(chosen)] = names[chosen]
+    return labels.astype(str)
 
 
 def export_serving_model(model: SAIRModel, catalog: Catalog, path: str, top_n: int = 10) -> None:

@@ -17,6 +17,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--user", help="a user id to look up in --examples (their full history)")
     p.add_argument("--examples", help="the examples folder of `ingest` (or SequenceExampleGen)")
     p.add_argument("--positions", type=int, default=50, help="the last N positions shown")
+    p.add_argument(
+        "--item-titles",
+        help="an item file with titles to label the positions with: MovieLens movies.dat "
+        "or u.item, or a CSV with a header, the id first and a `title` column",
+    )
+    p.add_argument("--item-titles-encoding", default="utf-8", help="(movies.dat: latin-1)")
     p.add_argument("--output", required=True, help="the PNG file to write")
     p.set_defaults(func=main)
 
@@ -46,10 +52,14 @@ def main(args: argparse.Namespace, beam_args: list[str]) -> int:
     try:
         history, who = _history(args)
         out = heatmap.interests_of(args.model, history, args.positions)
-    except ValueError as e:
+        titles = {}
+        if args.item_titles:
+            titles = heatmap.read_titles(args.item_titles, args.item_titles_encoding)
+    except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     title = f"interest relevance along {who} (last {len(out['item_ids'])} positions)"
-    heatmap.render(out["before"], out["after"], args.output, title)
+    labels = [titles.get(i, i) for i in out["item_ids"]]
+    heatmap.render(out["before"], out["after"], args.output, title, labels, out["interests"])
     print(f"heat map: {args.output}")
     return 0
