@@ -174,7 +174,7 @@ def render(
     for i, line in enumerate(title_lines):
         text((12, 8 + i * LINE), line)
     text((12, 10 + LINE * len(title_lines)), axis_titles[1])
-    for p, (label, values) in enumerate(zip(panel_titles, (before, after))):
+    for p, (label, values) in enumerate(zip(panel_titles, (before, after), strict=True)):
         y0 = top + p * (panel_h + gap)
         rgb = colormap(softmax_columns(values).T)  # [L, T, 3]
         tile = Image.fromarray(rgb, "RGB").resize((plot_w, panel_h), Image.NEAREST)
