@@ -43,8 +43,9 @@ from pathlib import Path  # noqa: E402
 
 import exported  # noqa: E402
 import numpy as np  # noqa: E402
-import quality  # noqa: E402
+import quality
 import quality_summary  # noqa: E402
+from quality_summary import to_json  # noqa: E402
 
 POOLS = ("rated", "item_table")
 UNRATED = -1
@@ -261,7 +262,7 @@ def main() -> int:
         "wall_s": round(time.perf_counter() - started, 1),
     }
     result = merge_results(previous, result)
-    out_path.write_text(json.dumps(result, indent=2) + "\n")
+    out_path.write_text(to_json(result))
     print(f"wrote {out_path}")
     return 0
 

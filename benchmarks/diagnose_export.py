@@ -24,7 +24,8 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import exported  # noqa: E402
-import quality  # noqa: E402
+import quality
+from quality_summary import to_json  # noqa: E402
 
 
 def find_run(runs: list[dict], variant: str, seed: int, recipe: str) -> dict:
@@ -74,7 +75,7 @@ def main() -> int:
         result = json.loads(results_path.read_text())
         find_run(result["runs"], args.variant, args.seed, args.recipe).update(found)
         tmp_path = results_path.with_suffix(".json.tmp")
-        tmp_path.write_text(json.dumps(result, indent=2) + "\n")
+        tmp_path.write_text(to_json(result))
         tmp_path.replace(results_path)
     print(json.dumps(found, indent=1))
     return 0

@@ -45,11 +45,12 @@ from pathlib import Path  # noqa: E402
 import experiments  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
-from quality_summary import (  # noqa: E402
+from quality_summary import (
     WHOLE_HISTORY,
     config_key,
     configurations,
     headline,
+    to_json,  # noqa: E402
 )
 
 from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
@@ -520,7 +521,7 @@ def main() -> int:
             },
         }
         tmp = results_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
+        tmp.write_text(to_json(result))
         tmp.replace(results_path)
 
     kept = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 
@@ -196,3 +197,11 @@ def headline(runs: list[dict]) -> dict:
     """What a results file reports: `chosen` (see `choose`) and `summary` (its runs)."""
     choice = choose(runs)
     return {"chosen": choice, "summary": summarize(chosen_runs(runs, choice))}
+
+
+def to_json(result: dict) -> str:
+    """A results file's text: indented, with each list of plain values (a per-epoch curve)
+    on one line."""
+    text = json.dumps(result, indent=2)
+    flat = re.compile(r"\[\n\s*([^\[\]{}\n]*(?:\n\s*[^\[\]{}\n]*)*?)\n\s*\]")
+    return flat.sub(lambda m: "[" + re.sub(r",\n\s*", ", ", m.group(1)) + "]", text) + "\n"

@@ -117,7 +117,7 @@ def test_older_runs_are_chosen_by_sampled_validation_and_newer_ones_by_full_cata
     assert quality_summary.choose(old + new)["by"] == "validation full_ndcg_10"
 
 
-def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen():
+def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp_path):
     runs = [
         *(_run("sair", s, 0.84, 0.62, val=0.17, full=0.16, num_interests=20) for s in range(3)),
         *(_run("sasrec", s, 0.82, 0.60, val=0.16, full=0.15) for s in range(3)),
@@ -129,8 +129,13 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen():
             "test": {"hr_10": 0.46, "ndcg_10": 0.25, "full_ndcg_10": 0.0194},
         },
     ]
+    for run in runs[:6]:
+        run["val_full_ndcg_10"] = [0.05, 0.1, run["best_val_full_ndcg_10"]]
     data = {"users": 9, "items": 5, "actions": 30}
-    page = results_page.page({"ml-1m": {"dataset": "ml-1m", "data": data, "runs": runs}})
+    figures = tmp_path / "figures"
+    page = results_page.page({"ml-1m": {"dataset": "ml-1m", "data": data, "runs": runs}}, figures)
+    assert "![ml-1m: validation full_ndcg_10 by epoch" in page
+    assert "(figures/ml-1m-validation.png)" in page and (figures / "ml-1m-validation.png").exists()
     assert "by `sair`'s mean validation full_ndcg_10 over 3 seeds" in page
     assert "| sair | paper | 0.7540 | 0.8334 |" in page  # Table II beside ours
     assert "0.9900" not in page  # the unchosen configuration's test numbers are not shown

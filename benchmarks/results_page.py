@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+import curves
 from quality_summary import (
     VALIDATION_FULL,
     VALIDATION_SAMPLED,
@@ -161,7 +162,26 @@ def _protocol(result: dict) -> str:
     return "; ".join(parts) or "leave-one-out, the items some interaction mentions"
 
 
-def section(name: str, result: dict) -> list[str]:
+def _curves(name: str, reported: list[dict], figures: Path | None) -> list[str]:
+    """The validation curves of the reported runs as a picture beside the tables: the
+    full-catalog NDCG@10 where every run recorded it, else the sampled one."""
+    trained = [r for r in reported if r["variant"] != "popularity"]
+    if figures is None or not trained:
+        return []
+    metric = "val_full_ndcg_10" if all(r.get("val_full_ndcg_10") for r in trained) else None
+    metric = metric or ("val_ndcg_10" if all(r.get("val_ndcg_10") for r in trained) else None)
+    if metric is None:
+        return []
+    by_variant: dict[str, list[list[float]]] = {}
+    for r in sorted(trained, key=lambda r: (VARIANTS.index(r["variant"]), r["seed"])):
+        by_variant.setdefault(r["variant"], []).append(r[metric])
+    figures.mkdir(parents=True, exist_ok=True)
+    title = f"{name}: validation {metric.removeprefix('val_')} by epoch (each line one seed)"
+    curves.plot(by_variant, str(figures / f"{name}-validation.png"), title)
+    return ["", f"![{title}](figures/{name}-validation.png)"]
+
+
+def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
     runs = [r for r in result.get("runs", []) if "test" in r]
     choice = choose(runs)
     summary = summarize(chosen_runs(runs, choice))
@@ -214,12 +234,13 @@ def section(name: str, result: dict) -> list[str]:
             f"`sair` best epochs: {sair['best_epoch']}; mean wall seconds of training "
             f"{sair['train_wall_s']} (under varying machine load; not a speed figure).",
         ]
+    out += _curves(name, chosen_runs(runs, choice), figures)
     out += ["", "### Every configuration run (validation only)", ""]
     out += _validation_table(runs, choice["configuration"] if choice else None)
     return out
 
 
-def page(results: dict[str, dict]) -> str:
+def page(results: dict[str, dict], figures: Path | None = None) -> str:
     out = [
         "# Results",
         "",
@@ -233,7 +254,7 @@ def page(results: dict[str, dict]) -> str:
         "are reported for it alone. The paper's numbers are its Table II (sampled only).",
     ]
     for name, result in results.items():
-        out += section(name, result)
+        out += section(name, result, figures)
     return "\n".join(out) + "\n"
 
 
@@ -249,7 +270,8 @@ def main() -> int:
         for path in paths:
             if path.exists():
                 results[path.stem] = json.loads(path.read_text())
-    Path(args.output).write_text(page(results))
+    output = Path(args.output)
+    output.write_text(page(results, output.parent / "figures"))
     print(f"wrote {args.output}")
     return 0
 
