@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import sair_keras  # noqa: E402, F401  (Keras 2: before TensorFlow is imported)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
