@@ -2,7 +2,8 @@
 
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import sair_keras  # noqa: F401  (Keras 2 for TensorFlow, before anything imports it)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from pathlib import Path  # noqa: E402

@@ -2,7 +2,7 @@
 
   python benchmarks/candidate_pool.py --dataset ml-1m --export-dir EXPORT_DIR
 
-Our protocol (SAIR_SPEC §7) draws each test user's 100 negatives from the items that occur
+Our protocol (docs/MODEL.md §7) draws each test user's 100 negatives from the items that occur
 in the interactions. The paper ran in RecBole, which numbers every item of the item file
 too, rated or not, and draws its negatives from all of them: the paper's ML-1M has 3,883
 items, the movies in `movies.dat`, of which 3,706 were ever rated. A movie nobody rated is

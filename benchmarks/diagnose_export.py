@@ -6,7 +6,7 @@
 Rebuilds the run's model from its recorded config, reads the weights of the SavedModel that
 `quality.py --export-dir` wrote for it, checks that it reproduces the run's recorded test
 `hr_10` and `ndcg_10` (to 1e-6; else it refuses: not the same model), and writes
-`head_share` and `head_ablation` (sair_keras.diagnostics) into that run of
+`head_share` and `head_ablation` (benchmarks/diagnostics.py) into that run of
 `benchmarks/results/<dataset>.json`.
 """
 
@@ -62,7 +62,9 @@ def main() -> int:
         json.loads(results_path.read_text())["runs"], args.variant, args.seed, args.recipe
     )
 
-    from sair_keras import data, diagnostics
+    import diagnostics
+
+    from sair_keras import data
 
     with tempfile.TemporaryDirectory() as tmp:
         outputs, _ = quality.ingest(args.dataset, Path(args.shared_data), Path(tmp))

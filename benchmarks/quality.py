@@ -221,9 +221,10 @@ def planned_run(dataset: str, variant: str, seed: int, args) -> dict:
 
 
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
+    import diagnostics
     import tensorflow as tf
 
-    from sair_keras import data, diagnostics, train
+    from sair_keras import data, train
     from sair_keras.catalog import Catalog
     from sair_keras.model import build_model
 

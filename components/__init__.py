@@ -1,5 +1,3 @@
 """Custom TFX components of the SAIR pipeline."""
 
-import os
-
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import sair_keras  # noqa: F401  (Keras 2 for TensorFlow, before anything imports it)

@@ -11,7 +11,7 @@ from sair_keras import features
 
 @keras.saving.register_keras_serializable(package="sair")
 class SequenceEmbedding(keras.layers.Layer):
-    """`E = H_id(x) + mean_c H_cat(c) + H_pos(t)`, then dropout and LayerNorm (SAIR_SPEC §1).
+    """`E = H_id(x) + mean_c H_cat(c) + H_pos(t)`, then dropout and LayerNorm (docs/MODEL.md §1).
 
     The item → categories table is a non-trainable weight (`item_categories`, shape
     `[num_items, max_item_categories]`, 0-padded), so the model carries it and serving

@@ -115,7 +115,7 @@ class CausalSelfAttention(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="sair")
 class CausalSelfAttentionBlock(keras.layers.Layer):
-    """One Transformer block, post-LayerNorm (SAIR_SPEC §2):
+    """One Transformer block, post-LayerNorm (docs/MODEL.md §2):
 
     `H = LN(X + Dropout(CausalSelfAttention(X; causal & padding mask)))`,
     `F = LN(H + Dropout(W_2 · Dropout(act(W_1 H))))`, zeroed at padded positions;

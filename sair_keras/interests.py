@@ -1,4 +1,4 @@
-"""Interest retrieval and aggregation (paper eqs. 4-10, SAIR_SPEC §3-4)."""
+"""Interest retrieval and aggregation (paper eqs. 4-10, docs/MODEL.md §3-4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SAIRModel: SASRec and the SAIR variants as one Keras model (SAIR_SPEC §1-6).
+"""SAIRModel: SASRec and the SAIR variants as one Keras model (docs/MODEL.md §1-6).
 
 Inputs are left-padded item index sequences `[B, N]` (the most recent item last, at slot
 N − 1). `call` returns the user representation at every position, `[B, N, D]`; the score of
@@ -192,22 +192,6 @@ class SAIRModel(keras.Model):
         if training and self.balance is not None:
             self.balance(relevance, indices, mask)
         return indices, values, pool
-
-    def head_parts(self, item_seq) -> dict[str, tf.Tensor]:
-        """At inference, all `[B, N, D]`: the encoder's output `features` (F), the interest
-        head's `Σ_k w_k I''_k` (`head`, before the residual, if any), and the head on the
-        same F with the previous row's interest selection (`swapped_head`; row 0 takes
-        the last row's): how much the head adds to F, and how much through the interests."""
-        if self.model_config.variant == "sasrec":
-            raise ValueError("the sasrec variant has no interest head")
-        f, mask = self._encode(tf.cast(item_seq, tf.int64), False)
-        indices, values, pool = self._select(f, mask)
-        fuse = self.aggregation.fuse
-        return {
-            "features": f,
-            "head": fuse(indices, values, f, pool),
-            "swapped_head": fuse(tf.roll(indices, 1, 0), tf.roll(values, 1, 0), f, pool),
-        }
 
     def interest_distributions(self, item_seq) -> dict[str, tf.Tensor]:
         """Per-position relevance over the interest pool, `[B, N, L]`, before and after the

@@ -1,4 +1,4 @@
-"""Losses on the interests: DeCov, the decorrelation of the pool (SAIR_SPEC §5), and the
+"""Losses on the interests: DeCov, the decorrelation of the pool (docs/MODEL.md §5), and the
 interest balance, a load-balancing term on the top-K selection (an ablation)."""
 
 from __future__ import annotations

@@ -9,20 +9,17 @@ losses and validation metrics go to `<model_run_dir>/training_history.json`.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import tensorflow as tf
+import tf_keras as keras
 
-import json  # noqa: E402
-import logging  # noqa: E402
-
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
-
-from sair_keras import data, distribution, export, features, train  # noqa: E402
-from sair_keras.catalog import Catalog  # noqa: E402
-from sair_keras.config import ModelConfig, TrainConfig  # noqa: E402
-from sair_keras.model import build_model  # noqa: E402
+from sair_keras import data, distribution, export, features, train
+from sair_keras.catalog import Catalog
+from sair_keras.config import ModelConfig, TrainConfig
+from sair_keras.model import build_model
 
 LOG = logging.getLogger("sair.trainer")
 

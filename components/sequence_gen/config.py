@@ -18,7 +18,7 @@ ID_TYPES = ("string", "int")
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    """The rules of SAIR_SPEC §7.
+    """The rules of the paper's protocol (docs/MODEL.md §7).
 
     Attributes:
       min_rating: an interaction is valid when its rating is >= this (the paper: non-negative).

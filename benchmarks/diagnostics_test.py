@@ -1,12 +1,19 @@
 """interest_usage: collapse and variety of the top-K interest selection."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import tensorflow as tf
 
-from sair_keras import diagnostics, features, ranking
-from sair_keras.catalog import Catalog
-from sair_keras.config import ModelConfig
-from sair_keras.model import build_model
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import diagnostics  # noqa: E402
+
+from sair_keras import features, ranking  # noqa: E402
+from sair_keras.catalog import Catalog  # noqa: E402
+from sair_keras.config import ModelConfig  # noqa: E402
+from sair_keras.model import build_model  # noqa: E402
 
 
 def test_a_collapsed_selection():
@@ -97,7 +104,7 @@ def test_model_head_share_matches_the_model_output():
     model = _model_with_a_live_head()
     agg = model.aggregation
     seq = tf.constant([[0, 0, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]])
-    parts = model.head_parts(seq)
+    parts = diagnostics.head_parts(model, seq)
     # e_t = LN(F_t + head_t) at real positions: the parts rebuild the model's output.
     rebuilt = (
         agg.layer_norm(parts["features"] + parts["head"]) * tf.cast(seq != 0, tf.float32)[..., None]
@@ -130,7 +137,7 @@ def test_head_ablation_as_trained_matches_evaluate():
     a = diagnostics.head_ablation(model, [batch], cutoffs=ranking.CUTOFFS)
     assert a["model"] == train.evaluate(model, [batch], full_catalog=False)
     # Without the head the model is its encoder through the LayerNorm.
-    f = model.head_parts(batch[features.ITEM_SEQ])["features"]
+    f = diagnostics.head_parts(model, batch[features.ITEM_SEQ])["features"]
     candidates = tf.concat([batch["target"], batch["negatives"]], 1)
     scores = model.score(agg.layer_norm(f)[:, -1], tf.cast(candidates, tf.int64))
     want = train.rank_metrics(ranking.pessimistic_rank(scores).numpy(), ranking.CUTOFFS)

@@ -11,6 +11,24 @@ import tensorflow as tf
 from sair_keras import features, ranking
 
 
+def head_parts(model, item_seq) -> dict:
+    """Of a built `SAIRModel`, at inference, all `[B, N, D]`: the encoder's output
+    `features` (F), the interest head's `Σ_k w_k I''_k` (`head`, before the residual, if
+    any), and the head on the same F with the previous row's interest selection
+    (`swapped_head`; row 0 takes the last row's): how much the head adds to F, and how
+    much through the interests."""
+    if model.model_config.variant == "sasrec":
+        raise ValueError("the sasrec variant has no interest head")
+    f, mask = model._encode(tf.cast(item_seq, tf.int64), False)
+    indices, values, pool = model._select(f, mask)
+    fuse = model.aggregation.fuse
+    return {
+        "features": f,
+        "head": fuse(indices, values, f, pool),
+        "swapped_head": fuse(tf.roll(indices, 1, 0), tf.roll(values, 1, 0), f, pool),
+    }
+
+
 def interest_usage(after: np.ndarray, mask: np.ndarray, top_k: int) -> dict:
     """Statistics of the top-K interest selection (eqs. 6-7) from the relevance after the
     interaction layer.
@@ -124,7 +142,7 @@ def model_head_share(model, batches: Iterable[dict]) -> dict:
     f, h, swapped = [], [], []
     for batch in batches:
         seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
-        parts = model.head_parts(seq)
+        parts = head_parts(model, seq)
         # left-padded: the last slot is the latest item
         f.append(parts["features"][:, -1].numpy())
         h.append(parts["head"][:, -1].numpy())
@@ -152,7 +170,7 @@ def head_ablation(model, batches: Iterable[dict], cutoffs: tuple[int, ...] = (10
     for batch in batches:
         seq = tf.cast(batch[features.ITEM_SEQ], tf.int64)
         mask = seq != features.PAD_INDEX
-        parts = model.head_parts(seq)
+        parts = head_parts(model, seq)
         f = parts["features"]
         candidates = tf.concat(
             [
