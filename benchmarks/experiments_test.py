@@ -21,7 +21,10 @@ def test_every_configuration_builds_a_model_config():
     for name in experiments.names():
         ModelConfig(**experiments.model_settings(name))
     assert experiments.model_settings("default") == {}
-    assert experiments.model_settings("paper") == {"aggregation_residual": False}
+    assert experiments.model_settings("paper") == {
+        "aggregation_residual": False,
+        "training_loss": "bce",
+    }
     recbole = ModelConfig(**experiments.model_settings("recbole"))
     assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
     with pytest.raises(ConfigError, match="unknown configuration 'best'"):
@@ -30,8 +33,9 @@ def test_every_configuration_builds_a_model_config():
 
 def test_a_configuration_s_sasrec_is_the_one_with_the_same_fields_outside_the_head():
     assert experiments.INTEREST_HEAD_FIELDS <= {f.name for f in dataclasses.fields(ModelConfig)}
-    for head_only in ("default", "paper", "pool_20_top_8", "top_1", "no_decov", "balance"):
+    for head_only in ("default", "pool_20_top_8", "top_1", "no_decov", "balance"):
         assert experiments.sasrec_configuration(head_only) == "default"
+    assert experiments.sasrec_configuration("paper") == "paper"  # BCE: its own sasrec
     assert experiments.sasrec_configuration("softmax_pool_20_top_8") == "softmax"
     assert experiments.sasrec_configuration("paper_softmax") == "softmax"
     assert experiments.sasrec_configuration("recbole") == "recbole"

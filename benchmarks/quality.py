@@ -192,10 +192,13 @@ def model_config_for(variant: str, recipe: str, dropout: float | None):
 
 
 def run_configs(dataset: str, variant: str, seed: int, args):
-    """(ModelConfig, TrainConfig) of one run."""
-    from sair_keras.config import TrainConfig
+    """(ModelConfig, TrainConfig) of one run, its `training_loss` resolved for the
+    dataset's catalog (`args.num_items`, set once the data is ingested)."""
+    from sair_keras.config import TrainConfig, resolve_training_loss
 
-    model_config = model_config_for(variant, args.recipe, args.dropout)
+    model_config = resolve_training_loss(
+        model_config_for(variant, args.recipe, args.dropout), args.num_items
+    )
     train_config = TrainConfig(
         epochs=args.max_epochs,
         patience=args.patience,
@@ -233,9 +236,10 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     catalog = Catalog.load(outputs.vocabulary_dir)
     model = build_model(catalog, model_config)
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
-    train_ds = data.train_dataset(split("train"), train_config.batch_size, 150, seed=seed)
-    val_ds = data.eval_dataset(split("eval"), 512, 150)
-    test_ds = data.eval_dataset(split("test"), 512, 150)
+    max_len = model_config.max_len
+    train_ds = data.train_dataset(split("train"), train_config.batch_size, max_len, seed=seed)
+    val_ds = data.eval_dataset(split("eval"), 512, max_len)
+    test_ds = data.eval_dataset(split("test"), 512, max_len)
     planned = planned_run(dataset, variant, seed, args)
     checkpoint_dir = Path(args.checkpoint_dir) / (
         f"{dataset}-{variant}-{args.recipe}-seed{seed}-{config_key(planned)}"
@@ -536,6 +540,9 @@ def main() -> int:
     trained = [v for v in args.variants if v != "popularity"]
     with tempfile.TemporaryDirectory() as tmp:
         outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp), args.item_catalog)
+        from sair_keras.catalog import Catalog
+
+        args.num_items = Catalog.load(outputs.vocabulary_dir).num_items
         runs = list(kept)
         if "popularity" in args.variants:
             base = {"variant": "popularity", "seed": None, "full_catalog_excludes": WHOLE_HISTORY}

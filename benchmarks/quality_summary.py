@@ -37,6 +37,12 @@ LEGACY_MODEL = {
     "training_loss": "bce",
 }
 LEGACY_CATALOG = "interactions"
+# Settings only some objectives read: runs of other objectives trained alike whatever they are.
+SAMPLED_LOSS_SETTINGS = {
+    "num_negatives": ("sampled_softmax", "gbce"),
+    "in_batch_negative_share": ("sampled_softmax", "gbce"),
+    "gbce_t": ("gbce",),
+}
 
 
 def sample_std(values) -> float | None:
@@ -55,6 +61,9 @@ def configuration(run: dict, encoder_only: bool = False) -> dict:
     interest head's either)."""
     model = {**LEGACY_MODEL, **run.get("model_config", {})}
     model.pop("variant", None)
+    for name, losses in SAMPLED_LOSS_SETTINGS.items():  # settings the run's loss ignores
+        if model.get("training_loss") not in losses:
+            model.pop(name, None)
     model.setdefault("ffn_dim", model.get("hidden_dim"))
     model.setdefault("aggregation_layer_norm", model.get("aggregation_residual"))
     if encoder_only:

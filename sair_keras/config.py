@@ -14,7 +14,9 @@ from typing import Any
 from sair_keras import metric_names
 
 VARIANTS = ("sasrec", "sair", "sair_full", "sair_label")
-TRAINING_LOSSES = ("bce", "softmax")
+TRAINING_LOSSES = ("auto", "softmax", "sampled_softmax", "gbce", "bce")
+# `training_loss="auto"`: the full softmax up to this many items, the sampled one beyond.
+FULL_SOFTMAX_MAX_ITEMS = 50_000
 FFN_ACTIVATIONS = ("relu", "gelu")
 
 
@@ -48,10 +50,23 @@ class ModelConfig:
       (an ablation; sair and sair_label).
     balance_weight: α of a load-balancing loss on the top-K selection (an ablation, not in
       the paper; `regularizers.interest_balance`); 0 turns it off; sair and sair_label.
-    training_loss: "bce" (eq. 12, the paper: one uniformly sampled negative per position,
-      binary cross-entropy) or "softmax" (cross-entropy over the whole catalog at every
-      position; costs a `[real positions, num_items]` logit tensor per step, up to B·N rows,
-      so it suits catalogs of thousands of items, not of hundreds of thousands).
+    training_loss: the objective of predicting the next item at every real position:
+      "softmax", the cross-entropy over the whole catalog (a `[positions, items]` logit
+      tensor per step: catalogs up to tens of thousands of items); "sampled_softmax", the
+      cross-entropy over the positive and `num_negatives` items shared by the batch, with
+      the logQ correction (catalogs of 10^5-10^6 items); "gbce", gSASRec's generalised
+      binary cross-entropy over the same negatives, the positive's term raised to β
+      (calibrated by `gbce_t`); "bce", eq. 12 of the paper, one negative per position not
+      in the user's sequence; "auto" (default), "softmax" for catalogs of at most
+      `FULL_SOFTMAX_MAX_ITEMS` items and "sampled_softmax" above, resolved when the model
+      is built (`resolve_training_loss`).
+    num_negatives: negatives per step of "sampled_softmax" and "gbce".
+    in_batch_negative_share: the share of those negatives drawn from the batch's positives
+      (popular items more often), the rest uniformly from the catalog; the logQ correction
+      of "sampled_softmax" accounts for both.
+    gbce_t: t of gBCE, in [0, 1]: 0 is plain BCE over the sampled negatives, 1 calibrates
+      the positive's probability as if every item were a negative (Petrov & Macdonald,
+      "gSASRec", RecSys 2023).
     """
 
     variant: str = "sair"
@@ -70,7 +85,10 @@ class ModelConfig:
     aggregation_layer_norm: bool | None = None
     interaction_residual: bool = False
     balance_weight: float = 0.0
-    training_loss: str = "bce"
+    training_loss: str = "auto"
+    num_negatives: int = 256
+    in_batch_negative_share: float = 0.0
+    gbce_t: float = 0.75
 
     def __post_init__(self) -> None:
         if self.aggregation_layer_norm is None:  # stored resolved: to_dict says what ran
@@ -108,6 +126,14 @@ class ModelConfig:
             raise ConfigError(
                 f"unknown training_loss {self.training_loss!r}; expected one of {TRAINING_LOSSES}"
             )
+        if self.num_negatives < 1:
+            raise ConfigError(f"num_negatives must be >= 1, got {self.num_negatives}")
+        if not 0.0 <= self.in_batch_negative_share <= 1.0:
+            raise ConfigError(
+                f"in_batch_negative_share must be in [0, 1], got {self.in_batch_negative_share}"
+            )
+        if not 0.0 <= self.gbce_t <= 1.0:
+            raise ConfigError(f"gbce_t must be in [0, 1], got {self.gbce_t}")
         if self.decov_weight < 0:
             raise ConfigError(f"decov_weight must be >= 0, got {self.decov_weight}")
         if self.balance_weight < 0:
@@ -129,6 +155,15 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ModelConfig:
         return _from_dict(cls, raw)
+
+
+def resolve_training_loss(config: ModelConfig, num_items: int) -> ModelConfig:
+    """`config` with `training_loss="auto"` replaced by the objective for a catalog of
+    `num_items` rows: "softmax" up to `FULL_SOFTMAX_MAX_ITEMS`, else "sampled_softmax"."""
+    if config.training_loss != "auto":
+        return config
+    loss = "softmax" if num_items <= FULL_SOFTMAX_MAX_ITEMS else "sampled_softmax"
+    return dataclasses.replace(config, training_loss=loss)
 
 
 @dataclasses.dataclass(frozen=True)

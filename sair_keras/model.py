@@ -4,6 +4,9 @@ Inputs are left-padded item index sequences `[B, N]` (the most recent item last,
 N − 1). `call` returns the user representation at every position, `[B, N, D]`; the score of
 item j after the prefix up to t is `<H_id(j), e_t>` (eq. 11).
 
+Objectives (`ModelConfig.training_loss`): the full softmax, the sampled softmax with the
+logQ correction, gBCE and the paper's BCE (`_ranking_loss_sum`).
+
 Variants are switches of one model, not copies:
   sasrec      e_t = F_t (no interest parameters at all)
   sair        C_r = F·Cᵀ → interaction attention → top-K → per-slot FFNs → fusion
@@ -13,6 +16,7 @@ Variants are switches of one model, not copies:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -20,7 +24,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from sair_keras import features, ranking
-from sair_keras.config import ModelConfig
+from sair_keras.config import ModelConfig, resolve_training_loss
 from sair_keras.embedding import SequenceEmbedding
 from sair_keras.encoder import SequenceEncoder
 from sair_keras.interests import (
@@ -65,6 +69,51 @@ def sample_training_negatives(
     return neg
 
 
+def sample_shared_negatives(
+    positives: tf.Tensor, num_items: int, count: int, in_batch_share: float = 0.0
+) -> tf.Tensor:
+    """`count` items shared by every position of a step: `round(count · in_batch_share)`
+    drawn from `positives` (the step's real targets, so in proportion to their frequency),
+    the rest uniformly from the real items. An empty `positives` gives uniform draws."""
+    in_batch = int(round(count * in_batch_share))
+    uniform = tf.random.uniform(
+        [count - in_batch], features.FIRST_ITEM_INDEX, num_items, dtype=tf.int64
+    )
+    if in_batch == 0:
+        return uniform
+    size = tf.size(positives, out_type=tf.int64)
+    picks = tf.random.uniform([in_batch], 0, tf.maximum(size, 1), dtype=tf.int64)
+    from_batch = tf.where(
+        size > 0,
+        tf.gather(tf.concat([positives, [features.FIRST_ITEM_INDEX]], 0), picks),
+        tf.random.uniform([in_batch], features.FIRST_ITEM_INDEX, num_items, dtype=tf.int64),
+    )
+    return tf.concat([uniform, from_batch], 0)
+
+
+def sampling_log_q(
+    items: tf.Tensor, positives: tf.Tensor, num_items: int, count: int, in_batch_share: float
+) -> tf.Tensor:
+    """log of the expected number of times each of `items` is among the `count` negatives of
+    `sample_shared_negatives`: the logQ correction of the sampled softmax."""
+    in_batch = int(round(count * in_batch_share))
+    uniform_rate = (count - in_batch) / (num_items - features.FIRST_ITEM_INDEX)
+    expected = tf.fill(tf.shape(items), uniform_rate)
+    if in_batch:
+        frequency = tf.math.bincount(
+            tf.cast(positives, tf.int32), minlength=num_items, dtype=tf.float32
+        ) / tf.cast(tf.maximum(tf.size(positives), 1), tf.float32)
+        expected += in_batch * tf.gather(frequency, items)
+    return tf.math.log(tf.maximum(expected, 1e-12))
+
+
+def gbce_beta(num_negatives: int, num_real_items: int, t: float) -> float:
+    """β of gBCE (Petrov & Macdonald, RecSys 2023): with the sampling rate
+    α = num_negatives / (num_real_items − 1), β = α (t (1 − 1/α) + 1/α)."""
+    alpha = min(1.0, num_negatives / max(num_real_items - 1, 1))
+    return alpha * (t * (1 - 1 / alpha) + 1 / alpha)
+
+
 @keras.saving.register_keras_serializable(package="sair")
 class SAIRModel(keras.Model):
     """SAIR or one of its ablations.
@@ -95,6 +144,7 @@ class SAIRModel(keras.Model):
         super().__init__(**kwargs)
         if isinstance(model_config, dict):
             model_config = ModelConfig.from_dict(model_config)
+        model_config = resolve_training_loss(model_config, num_items)
         if num_items <= features.FIRST_ITEM_INDEX:
             raise ValueError(f"SAIRModel: num_items must exceed the reserved rows, got {num_items}")
         self.num_items = num_items
@@ -252,7 +302,7 @@ class SAIRModel(keras.Model):
         """The ranking loss of predicting every item of `item_seq` `[B, N]` (left-padded)
         from the items before it, averaged over the real positions: BCE against
         `negatives` `[B, N]` (eq. 12; a position whose negative occurs in the sequence is
-        left out), or with `negatives=None` the softmax over every real item."""
+        left out), or with `negatives=None` the model's `training_loss`."""
         total, positions = self._ranking_loss_terms(item_seq, negatives, training)
         return total / tf.maximum(positions, 1.0)
 
@@ -274,21 +324,42 @@ class SAIRModel(keras.Model):
 
     def _ranking_loss_sum(self, e, positives, negatives, mask) -> tf.Tensor:
         """Loss summed over the real positions (`mask` `[B, N]`) of predicting the next
-        item `positives` `[B, N]` from `e` `[B, N, D]`; BCE against `negatives` `[B, N]`
-        (eq. 12), or with `negatives=None` the softmax over every real item."""
+        item `positives` `[B, N]` from `e` `[B, N, D]`: BCE against `negatives` `[B, N]`
+        (eq. 12), or with `negatives=None` the model's `training_loss` (ModelConfig)."""
         table = self.embedding.item_embedding
         if negatives is not None:  # −log σ(s_pos) − log(1 − σ(s_neg))
             pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
             neg = tf.reduce_sum(e * tf.gather(table, negatives), axis=-1)
             per_position = tf.math.softplus(-pos) + tf.math.softplus(neg)
             return tf.reduce_sum(per_position * mask)
-        # −s_pos + log Σ_j exp(s_j) over j ≥ FIRST_ITEM_INDEX, at the real positions only
-        # (the [P, num_items] logits are the cost of this loss; padding would add to it).
+        # The other objectives at the real positions only (padding would add to the cost).
         real = tf.where(mask > 0)
         e, positives = tf.gather_nd(e, real), tf.gather_nd(positives, real)
-        logits = tf.matmul(e, table[features.FIRST_ITEM_INDEX :], transpose_b=True)
         pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
-        return tf.reduce_sum(tf.reduce_logsumexp(logits, axis=-1) - pos)
+        c = self.model_config
+        if c.training_loss == "softmax":  # −s_pos + log Σ_j exp(s_j), j ≥ FIRST_ITEM_INDEX
+            logits = tf.matmul(e, table[features.FIRST_ITEM_INDEX :], transpose_b=True)
+            return tf.reduce_sum(tf.reduce_logsumexp(logits, axis=-1) - pos)
+        share = c.in_batch_negative_share
+        candidates = sample_shared_negatives(positives, self.num_items, c.num_negatives, share)
+        neg = tf.matmul(e, tf.gather(table, candidates), transpose_b=True)  # [P, M]
+        hit = positives[:, None] == candidates[None, :]  # the positive among the negatives
+        if c.training_loss == "gbce":  # −β log σ(s_pos) − Σ log(1 − σ(s_neg))
+            beta = gbce_beta(c.num_negatives, self.num_items - features.FIRST_ITEM_INDEX, c.gbce_t)
+            negative_terms = tf.where(hit, 0.0, tf.math.softplus(neg))
+            return tf.reduce_sum(beta * tf.math.softplus(-pos) + tf.reduce_sum(negative_terms, -1))
+        # Sampled softmax with the logQ correction, accidental hits removed.
+        log_q = functools.partial(
+            sampling_log_q,
+            positives=positives,
+            num_items=self.num_items,
+            count=c.num_negatives,
+            in_batch_share=share,
+        )
+        pos_logit = pos - log_q(positives)
+        neg_logits = tf.where(hit, -1e9, neg - log_q(candidates)[None, :])
+        logits = tf.concat([pos_logit[:, None], neg_logits], axis=1)
+        return tf.reduce_sum(tf.reduce_logsumexp(logits, axis=-1) - pos_logit)
 
     def candidate_scores(self, data) -> tf.Tensor:
         """Scores of `[target, negatives…]` after each history: `[B, 1 + M]`."""

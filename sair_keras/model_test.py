@@ -332,3 +332,81 @@ def test_validation_reports_every_ranking_metric():
     expected = train.evaluate(model, [batch])
     for name in ranking.METRIC_NAMES:
         assert logs[name] == pytest.approx(expected[name]), name
+
+
+@pytest.mark.parametrize("loss", ["softmax", "sampled_softmax", "gbce", "bce"])
+def test_each_objective_gives_a_finite_loss_whose_gradient_reaches_the_item_table(loss):
+    model = _model("sair", training_loss=loss, num_negatives=8, in_batch_negative_share=0.5)
+    assert model.model_config.training_loss == loss
+    table = model.embedding.item_embedding
+    negatives = sample_training_negatives(SEQ, CATALOG.num_items) if loss == "bce" else None
+    with tf.GradientTape() as tape:
+        value = model.next_item_loss(SEQ, negatives, training=True)
+    grad = tape.gradient(value, table)
+    assert np.isfinite(float(value)) and float(value) > 0
+    grad = tf.convert_to_tensor(grad).numpy()
+    assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
+    assert not np.abs(grad[features.PAD_INDEX]).any()  # padding is never a candidate
+
+
+@pytest.mark.parametrize("loss", ["sampled_softmax", "gbce"])
+def test_sampled_objectives_match_their_formulas_and_never_count_the_positive(loss, monkeypatch):
+    import sair_keras.model as model_module
+
+    model = _with_live_head(_model("sair", training_loss=loss, num_negatives=4))
+    e = model(SEQ)
+    positives = tf.constant(np.roll(SEQ.numpy(), -1, axis=1) % 40 + 2, tf.int64)
+    mask = np.ones(SEQ.shape, np.float32)
+    mask[0, :4] = 0.0
+    candidates = np.array([2, 9, 9, 13])  # items 9 and 13 are positives somewhere
+    monkeypatch.setattr(
+        model_module, "sample_shared_negatives", lambda *a, **k: tf.constant(candidates)
+    )
+    got = float(model._ranking_loss_sum(e, positives, None, tf.constant(mask)))
+    table = model.embedding.item_embedding.numpy()
+    real = mask > 0
+    en, pos_ids = e.numpy()[real], positives.numpy()[real]
+    s_pos = np.einsum("pd,pd->p", en, table[pos_ids])
+    s_neg = en @ table[candidates].T
+    hit = pos_ids[:, None] == candidates[None, :]
+    assert hit.any()  # the case under test: the positive drawn as a negative
+    if loss == "gbce":
+        from sair_keras.model import gbce_beta
+
+        beta = gbce_beta(4, CATALOG.num_items - features.FIRST_ITEM_INDEX, 0.75)
+        want = beta * np.logaddexp(0, -s_pos) + np.where(hit, 0, np.logaddexp(0, s_neg)).sum(1)
+    else:  # uniform draws: the logQ correction is the same for every item and cancels
+        logits = np.concatenate([s_pos[:, None], np.where(hit, -np.inf, s_neg)], axis=1)
+        want = np.log(np.exp(logits).sum(1)) - s_pos
+    np.testing.assert_allclose(got, want.sum(), rtol=1e-5)
+
+
+def test_shared_negatives_and_their_log_q():
+    from sair_keras.model import sample_shared_negatives, sampling_log_q
+
+    positives = tf.constant([7, 7, 7, 9], tf.int64)
+    drawn = sample_shared_negatives(positives, 40, 64, in_batch_share=0.5).numpy()
+    assert drawn.shape == (64,) and drawn.min() >= features.FIRST_ITEM_INDEX and drawn.max() < 40
+    assert set(drawn[32:]) <= {7, 9}  # the in-batch half comes from the batch's positives
+    log_q = sampling_log_q(tf.constant([7, 9, 3], tf.int64), positives, 40, 64, 0.5).numpy()
+    want = [32 / 38 + 32 * 0.75, 32 / 38 + 32 * 0.25, 32 / 38]
+    np.testing.assert_allclose(np.exp(log_q), want, rtol=1e-5)
+
+
+def test_gbce_beta_spans_bce_to_full_calibration():
+    from sair_keras.model import gbce_beta
+
+    assert gbce_beta(256, 3706, 0.0) == pytest.approx(1.0)  # plain BCE
+    assert gbce_beta(256, 3706, 1.0) == pytest.approx(256 / 3705)
+
+
+def test_auto_is_the_full_softmax_for_small_catalogs_and_sampled_beyond():
+    from sair_keras.config import FULL_SOFTMAX_MAX_ITEMS, resolve_training_loss
+
+    auto = ModelConfig()
+    assert auto.training_loss == "auto"
+    assert resolve_training_loss(auto, 3708).training_loss == "softmax"
+    big = resolve_training_loss(auto, FULL_SOFTMAX_MAX_ITEMS + 1)
+    assert big.training_loss == "sampled_softmax"
+    assert resolve_training_loss(ModelConfig(training_loss="bce"), 10**6).training_loss == "bce"
+    assert _model("sair").model_config.training_loss == "softmax"  # stored resolved

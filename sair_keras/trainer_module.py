@@ -18,7 +18,12 @@ import tf_keras as keras
 
 from sair_keras import data, distribution, export, features, train
 from sair_keras.catalog import Catalog
-from sair_keras.config import ModelConfig, TrainConfig
+from sair_keras.config import (
+    FULL_SOFTMAX_MAX_ITEMS,
+    ModelConfig,
+    TrainConfig,
+    resolve_training_loss,
+)
 from sair_keras.model import build_model
 
 LOG = logging.getLogger("sair.trainer")
@@ -81,6 +86,17 @@ def examples_root(file_patterns: list[str]) -> str:
 HISTORY_FILE = "training_history.json"
 
 
+def objective_description(model_config: ModelConfig, num_items: int) -> str:
+    """The training objective a run uses, and why when `auto` chose it."""
+    loss = resolve_training_loss(model_config, num_items).training_loss
+    if model_config.training_loss != "auto":
+        return loss
+    return (
+        f"{loss} (auto: {num_items - features.FIRST_ITEM_INDEX:,} items, the full softmax "
+        f"up to {FULL_SOFTMAX_MAX_ITEMS:,})"
+    )
+
+
 def run_fn(fn_args) -> None:
     strategy = distribution.strategy_from_environment()  # before TensorFlow runs any op
     chief = distribution.is_chief(strategy)
@@ -96,6 +112,8 @@ def run_fn(fn_args) -> None:
         )
     with strategy.scope():
         model = build_model(catalog, model_config)
+    if chief:
+        LOG.info("objective: %s", objective_description(model_config, catalog.num_items))
     train_ds = data.train_dataset(
         fn_args.train_files, train_config.batch_size, model_config.max_len, seed=train_config.seed
     )
