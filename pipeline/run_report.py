@@ -95,10 +95,18 @@ def _store(config: PipelineConfig):
     return metadata_store.MetadataStore(c)
 
 
-def latest_outputs(config: PipelineConfig) -> dict[str, Any]:
-    """Artifacts of the newest pipeline run, by type name (cached ones included)."""
+def pipeline_runs(config: PipelineConfig) -> set[int]:
+    """The ids of the pipeline runs the metadata store holds (none before the first)."""
+    if not os.path.exists(config.metadata_path):
+        return set()
+    return {c.id for c in _store(config).get_contexts_by_type("pipeline_run")}
+
+
+def latest_outputs(config: PipelineConfig, earlier_runs: set[int] = frozenset()) -> dict[str, Any]:
+    """Artifacts of the newest pipeline run that is not one of `earlier_runs` (the runs
+    before this one), by type name (cached ones included)."""
     store = _store(config)
-    runs = [c for c in store.get_contexts_by_type("pipeline_run")]
+    runs = [c for c in store.get_contexts_by_type("pipeline_run") if c.id not in earlier_runs]
     if not runs:
         return {}
     run = max(runs, key=lambda c: c.create_time_since_epoch)
@@ -116,19 +124,23 @@ def latest_outputs(config: PipelineConfig) -> dict[str, Any]:
 
 
 def build_report(
-    config: PipelineConfig, seconds: dict[str, float], baseline=None
+    config: PipelineConfig,
+    seconds: dict[str, float],
+    baseline=None,
+    earlier_runs: set[int] = frozenset(),
 ) -> dict[str, Any]:
     """The run report: the data report, the test metrics (sampled and full-catalog, and the
     popularity baseline's gate metric), the gate (`gate_metric`, what it compared with) and
     its verdict, the pushed model and the batch recommendations. `baseline`: the
-    `pipeline.blessed.Baseline` the run was gated against."""
+    `pipeline.blessed.Baseline` the run was gated against; `earlier_runs`: the pipeline
+    runs before this one (`pipeline_runs`), which the report never reads."""
     import tensorflow_model_analysis as tfma
 
     from components.batch_recommend.component import Recommendations
     from components.sequence_gen import report as data_report
     from components.sequence_gen.component import DataReport
 
-    out = latest_outputs(config)
+    out = latest_outputs(config, earlier_runs)
     e = config.evaluation
     report: dict[str, Any] = {
         "data": None,

@@ -10,6 +10,7 @@ from pathlib import Path
 from pipeline import configurator
 from pipeline.cli.common import add_verbose_flag, log, quiet
 from pipeline.cli.source import add_source_args, source_from_args
+from pipeline.run_lock import output_root_lock
 
 
 def add_parser(subparsers) -> None:
@@ -59,17 +60,18 @@ def main(args: argparse.Namespace, beam_args: list[str]) -> int:
         return 0
     if "://" not in config.output_root:
         os.makedirs(config.output_root, exist_ok=True)
-    with quiet(config.output_root, args.verbose) as terminal:
+    with output_root_lock(config), quiet(config.output_root, args.verbose) as terminal:
         baseline = blessed.baseline(config)
         if baseline.note:
             log(baseline.note)
+        earlier = run_report.pipeline_runs(config)
         progress = run_report.ComponentProgress(config, stream=terminal)
         progress.start()
         try:
             runners.RUNNERS[config.runner](config, compare_with_blessed=baseline.comparable)
         finally:
             progress.stop()
-        report = run_report.build_report(config, progress.seconds, baseline)
+        report = run_report.build_report(config, progress.seconds, baseline, earlier)
     if report["data"]:
         from components.sequence_gen.report import format_table
 
