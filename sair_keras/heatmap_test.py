@@ -117,7 +117,11 @@ def test_interests_of_a_saved_model_match_the_keras_model(exported):
 
 
 def test_each_interest_is_labelled_with_the_categories_of_the_items_it_scores_highest():
-    catalog = Catalog.synthetic(40, 3)
+    tf.keras.utils.set_random_seed(0)
+    synthetic = Catalog.synthetic(40, 3)
+    one_each = synthetic.item_categories.copy()
+    one_each[:, 1:] = 0  # one category per item: the labels are certain
+    catalog = Catalog(synthetic.item_ids, synthetic.num_categories, one_each)
     model = build_model(catalog, ModelConfig(max_len=8, hidden_dim=8, num_interests=4, top_k=2))
     model(tf.zeros((1, 8), tf.int64))
     pool = model.interest_pool().numpy()
