@@ -1,7 +1,8 @@
 """Named experiment configurations: YAML files in `benchmarks/configs/` and the product's
 `configs/` (e.g. `paper`), read by the product's configurator (`pipeline.configurator`).
-A benchmark uses a file's `model` section; its protocol (epochs, patience, early stopping)
-comes from the benchmark's own flags.
+A benchmark uses a file's `model` section and `data.max_len` (the one `max_len`, which the
+ingestion and the model share); its protocol (epochs, patience, early stopping) comes from
+the benchmark's own flags.
 
   model_settings("softmax")      # {"training_loss": "softmax"}
   sasrec_configuration("softmax_pool_20_top_8")   # "softmax"
@@ -52,10 +53,16 @@ def model_settings(name: str) -> dict[str, Any]:
     return dict(configurator.load_file(path(name)).get("model", {}))
 
 
+def max_len(name: str) -> int | None:
+    """`data.max_len` of configuration `name`, or None (the default)."""
+    return configurator.load_file(path(name)).get("data", {}).get("max_len")
+
+
 def sasrec_configuration(name: str) -> str:
     """The configuration whose `sasrec` is configuration `name`'s `sasrec`: the one that
     changes the same fields outside the interest head ("default" for one that changes only
     the head, "softmax" for one that adds the softmax loss to head changes); `name` itself
     when no other does."""
     encoder = {k: v for k, v in model_settings(name).items() if k not in INTEREST_HEAD_FIELDS}
-    return next((other for other in names() if model_settings(other) == encoder), name)
+    same = (encoder, max_len(name))
+    return next((o for o in names() if (model_settings(o), max_len(o)) == same), name)

@@ -40,3 +40,9 @@ def test_a_configuration_s_sasrec_is_the_one_with_the_same_fields_outside_the_he
     assert experiments.sasrec_configuration("paper_softmax") == "softmax"
     assert experiments.sasrec_configuration("recbole") == "recbole"
     assert experiments.sasrec_configuration("dropout_0.5") == "dropout_0.5"
+
+
+def test_a_configuration_s_max_len_is_its_data_max_len():
+    assert experiments.max_len("sasrec_plus") == 200
+    assert experiments.max_len("default") is None
+    assert experiments.sasrec_configuration("sasrec_plus") == "sasrec_plus"

@@ -65,7 +65,13 @@ DEFAULT_CATALOG = "interactions"  # DataConfig.item_catalog of our protocol
 OUR_EPOCHS, OUR_PATIENCE = 200, 20  # our protocol's budget (the paper states no epoch cap)
 
 
-def ingest(dataset: str, shared_data: Path, out: Path, item_catalog: str = DEFAULT_CATALOG):
+def ingest(
+    dataset: str,
+    shared_data: Path,
+    out: Path,
+    item_catalog: str = DEFAULT_CATALOG,
+    max_len: int | None = None,
+):
     import apache_beam as beam
 
     from components.sequence_gen import ingest as ingest_lib
@@ -78,7 +84,7 @@ def ingest(dataset: str, shared_data: Path, out: Path, item_catalog: str = DEFAU
     )
     report = ingest_lib.run_ingestion(
         movielens.source_config(dataset, shared_data / dataset),
-        DataConfig(item_catalog=item_catalog),
+        DataConfig(item_catalog=item_catalog, **({"max_len": max_len} if max_len else {})),
         outputs,
         lambda: beam.Pipeline(options=options),
     )
@@ -186,6 +192,9 @@ def model_config_for(variant: str, recipe: str, dropout: float | None):
     from sair_keras.config import ModelConfig
 
     settings = {**experiments.model_settings(recipe), "variant": variant}
+    max_len = experiments.max_len(recipe)
+    if max_len is not None:
+        settings["max_len"] = max_len
     if dropout is not None:
         settings["dropout"] = dropout
     return ModelConfig(**settings)
@@ -539,7 +548,13 @@ def main() -> int:
             p.error(str(e))
     trained = [v for v in args.variants if v != "popularity"]
     with tempfile.TemporaryDirectory() as tmp:
-        outputs, report = ingest(args.dataset, Path(args.shared_data), Path(tmp), args.item_catalog)
+        outputs, report = ingest(
+            args.dataset,
+            Path(args.shared_data),
+            Path(tmp),
+            args.item_catalog,
+            experiments.max_len(args.recipe),
+        )
         from sair_keras.catalog import Catalog
 
         args.num_items = Catalog.load(outputs.vocabulary_dir).num_items

@@ -36,6 +36,9 @@ LEGACY_MODEL = {
     "balance_weight": 0.0,
     "training_loss": "bce",
 }
+# Settings added later, left out of a configuration's key at these values (what every
+# earlier run had), so that the keys of earlier runs stay as they were.
+NEUTRAL_MODEL = {"norm_first": False, "similarity": "dot"}
 LEGACY_CATALOG = "interactions"
 # Settings only some objectives read: runs of other objectives trained alike whatever they are.
 SAMPLED_LOSS_SETTINGS = {
@@ -43,6 +46,8 @@ SAMPLED_LOSS_SETTINGS = {
     "in_batch_negative_share": ("sampled_softmax", "gbce"),
     "gbce_t": ("gbce",),
 }
+# Settings only some similarities read.
+SIMILARITY_SETTINGS = {"temperature": ("cosine",)}
 
 
 def sample_std(values) -> float | None:
@@ -63,6 +68,12 @@ def configuration(run: dict, encoder_only: bool = False) -> dict:
     model.pop("variant", None)
     for name, losses in SAMPLED_LOSS_SETTINGS.items():  # settings the run's loss ignores
         if model.get("training_loss") not in losses:
+            model.pop(name, None)
+    for name, kinds in SIMILARITY_SETTINGS.items():
+        if model.get("similarity", "dot") not in kinds:
+            model.pop(name, None)
+    for name, value in NEUTRAL_MODEL.items():
+        if model.get(name, value) == value:
             model.pop(name, None)
     model.setdefault("ffn_dim", model.get("hidden_dim"))
     model.setdefault("aggregation_layer_norm", model.get("aggregation_residual"))

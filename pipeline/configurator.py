@@ -33,6 +33,7 @@ from components.sequence_gen.config import ITEM_CATALOGS, DataConfig, SourceConf
 from pipeline.config import RUNNERS, EvaluationConfig, KubeflowConfig, PipelineConfig
 from sair_keras.config import (
     FFN_ACTIVATIONS,
+    SIMILARITIES,
     TRAINING_LOSSES,
     VARIANTS,
     ConfigError,
@@ -67,6 +68,7 @@ CHOICES = {
     ("model", "variant"): VARIANTS,
     ("model", "training_loss"): TRAINING_LOSSES,
     ("model", "ffn_activation"): FFN_ACTIVATIONS,
+    ("model", "similarity"): SIMILARITIES,
     ("data", "item_catalog"): ITEM_CATALOGS,
     (TOP, "runner"): RUNNERS,
 }

@@ -18,6 +18,7 @@ TRAINING_LOSSES = ("auto", "softmax", "sampled_softmax", "gbce", "bce")
 # `training_loss="auto"`: the full softmax up to this many items, the sampled one beyond.
 FULL_SOFTMAX_MAX_ITEMS = 50_000
 FFN_ACTIVATIONS = ("relu", "gelu")
+SIMILARITIES = ("dot", "cosine")
 
 
 class ConfigError(ValueError):
@@ -67,6 +68,11 @@ class ModelConfig:
     gbce_t: t of gBCE, in [0, 1]: 0 is plain BCE over the sampled negatives, 1 calibrates
       the positive's probability as if every item were a negative (Petrov & Macdonald,
       "gSASRec", RecSys 2023).
+    norm_first: pre-LayerNorm encoder blocks (and a LayerNorm after the last) instead of
+      the paper's post-LayerNorm.
+    similarity: how a user representation scores an item: "dot" (eq. 11) or "cosine",
+      both L2-normalised and the product divided by `temperature` (HSTU's scoring).
+    temperature: of "cosine" similarity.
     """
 
     variant: str = "sair"
@@ -89,6 +95,9 @@ class ModelConfig:
     num_negatives: int = 256
     in_batch_negative_share: float = 0.0
     gbce_t: float = 0.75
+    norm_first: bool = False
+    similarity: str = "dot"
+    temperature: float = 0.05
 
     def __post_init__(self) -> None:
         if self.aggregation_layer_norm is None:  # stored resolved: to_dict says what ran
@@ -132,6 +141,12 @@ class ModelConfig:
             raise ConfigError(
                 f"in_batch_negative_share must be in [0, 1], got {self.in_batch_negative_share}"
             )
+        if self.similarity not in SIMILARITIES:
+            raise ConfigError(
+                f"unknown similarity {self.similarity!r}; expected one of {SIMILARITIES}"
+            )
+        if self.temperature <= 0:
+            raise ConfigError(f"temperature must be > 0, got {self.temperature}")
         if not 0.0 <= self.gbce_t <= 1.0:
             raise ConfigError(f"gbce_t must be in [0, 1], got {self.gbce_t}")
         if self.decov_weight < 0:

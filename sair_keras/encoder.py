@@ -115,16 +115,20 @@ class CausalSelfAttention(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="sair")
 class CausalSelfAttentionBlock(keras.layers.Layer):
-    """One Transformer block, post-LayerNorm (docs/MODEL.md §2):
+    """One Transformer block (docs/MODEL.md §2), post-LayerNorm by default:
 
     `H = LN(X + Dropout(CausalSelfAttention(X; causal & padding mask)))`,
     `F = LN(H + Dropout(W_2 · Dropout(act(W_1 H))))`, zeroed at padded positions;
     `W_1 ∈ R^{D×ffn_dim}`, `W_2 ∈ R^{ffn_dim×D}`, act ReLU (SASRec) or GELU (RecBole).
+    Pre-LayerNorm (`norm_first`, as in SASRec's own code and most later Transformers):
+    `H = X + Dropout(Attention(LN(X)))`, `F = H + Dropout(FFN(LN(H)))`; the encoder then
+    normalises the last block's output.
 
     Args:
       hidden_dim: D. num_heads: attention heads (D divisible by it). dropout: rate.
       ffn_dim: inner width of the point-wise FFN; None means D (SASRec; RecBole uses 4D).
       ffn_activation: "relu" or "gelu" (exact, erf-based).
+      norm_first: pre-LayerNorm instead of post-LayerNorm.
     Call args:
       x `[B, N, D]`, mask bool `[B, N]` (True = real item).
     Returns:
@@ -138,6 +142,7 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
         dropout: float = 0.0,
         ffn_dim: int | None = None,
         ffn_activation: str = "relu",
+        norm_first: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -154,6 +159,7 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
         self.dropout = dropout
         self.ffn_dim = ffn_dim or hidden_dim
         self.ffn_activation = ffn_activation
+        self.norm_first = norm_first
 
     def build(self, input_shape):
         d = self.hidden_dim
@@ -186,10 +192,16 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
         it once for all its blocks)."""
         if bias is None:
             bias = attention_bias(mask, x.dtype)
-        attn = self.attention(x, bias, training=training)
-        h = self.norm_1(x + self.dropout_1(attn, training=training))
-        ffn = self.ffn_2(self.dropout_2(self.ffn_1(h), training=training))
-        out = self.norm_2(h + self.dropout_3(ffn, training=training))
+        if self.norm_first:
+            attn = self.attention(self.norm_1(x), bias, training=training)
+            h = x + self.dropout_1(attn, training=training)
+            ffn = self.ffn_2(self.dropout_2(self.ffn_1(self.norm_2(h)), training=training))
+            out = h + self.dropout_3(ffn, training=training)
+        else:
+            attn = self.attention(x, bias, training=training)
+            h = self.norm_1(x + self.dropout_1(attn, training=training))
+            ffn = self.ffn_2(self.dropout_2(self.ffn_1(h), training=training))
+            out = self.norm_2(h + self.dropout_3(ffn, training=training))
         return out * tf.cast(mask, out.dtype)[..., None]
 
     def get_config(self):
@@ -200,16 +212,22 @@ class CausalSelfAttentionBlock(keras.layers.Layer):
             dropout=self.dropout,
             ffn_dim=self.ffn_dim,
             ffn_activation=self.ffn_activation,
+            norm_first=self.norm_first,
         )
         return config
 
 
 @keras.saving.register_keras_serializable(package="sair")
 class SequenceEncoder(keras.layers.Layer):
-    """A stack of `num_blocks` CausalSelfAttentionBlocks: `F = Block_n(… Block_1(E))`.
+    """A stack of `num_blocks` CausalSelfAttentionBlocks: `F = Block_n(… Block_1(E))`,
+    with pre-LayerNorm blocks (`norm_first`) `F = LN(Block_n(…))`.
 
     Args: as CausalSelfAttentionBlock's, and num_blocks >= 1.
     Call args: x `[B, N, D]`, mask bool `[B, N]`. Returns `F` `[B, N, D]`.
+
+    Example:
+      encoder = SequenceEncoder(64, num_blocks=2, num_heads=2, dropout=0.2)
+      f = encoder(tf.zeros([8, 50, 64]), tf.ones([8, 50], bool))  # [8, 50, 64]
     """
 
     def __init__(
@@ -220,6 +238,7 @@ class SequenceEncoder(keras.layers.Layer):
         dropout: float = 0.0,
         ffn_dim: int | None = None,
         ffn_activation: str = "relu",
+        norm_first: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -231,6 +250,7 @@ class SequenceEncoder(keras.layers.Layer):
         self.dropout = dropout
         self.ffn_dim = ffn_dim or hidden_dim
         self.ffn_activation = ffn_activation
+        self.norm_first = norm_first
 
     def build(self, input_shape):
         self.blocks = [
@@ -240,18 +260,25 @@ class SequenceEncoder(keras.layers.Layer):
                 self.dropout,
                 self.ffn_dim,
                 self.ffn_activation,
+                self.norm_first,
                 name=f"block_{i}",
             )
             for i in range(self.num_blocks)
         ]
         for block in self.blocks:
             block.build(input_shape)
+        self.final_norm = None
+        if self.norm_first:
+            self.final_norm = keras.layers.LayerNormalization(epsilon=1e-8, name="final_norm")
+            self.final_norm.build(input_shape)
         super().build(input_shape)
 
     def call(self, x: tf.Tensor, mask: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         bias = attention_bias(mask, x.dtype)
         for block in self.blocks:
             x = block(x, mask, training=training, bias=bias)
+        if self.final_norm is not None:
+            x = self.final_norm(x) * tf.cast(mask, x.dtype)[..., None]
         return x
 
     def get_config(self):
@@ -263,5 +290,6 @@ class SequenceEncoder(keras.layers.Layer):
             dropout=self.dropout,
             ffn_dim=self.ffn_dim,
             ffn_activation=self.ffn_activation,
+            norm_first=self.norm_first,
         )
         return config

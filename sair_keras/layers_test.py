@@ -105,6 +105,30 @@ def test_causal_self_attention_matches_numpy(heads):
         CausalSelfAttention(D, num_heads=3)
 
 
+def test_pre_layer_norm_block_and_stack_match_their_formulas():
+    """H = X + Attention(LN(X)), F = H + FFN(LN(H)); the stack normalises its output."""
+    block = CausalSelfAttentionBlock(D, num_heads=2, norm_first=True)
+    x = _x()
+    out = block(x, MASK).numpy()
+    h = x + block.attention(block.norm_1(x), attention_bias(MASK))
+    inner = block.ffn_1(block.norm_2(h))
+    expected = (h + block.ffn_2(inner)).numpy()
+    np.testing.assert_allclose(out[1], expected[1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(out[0, :2], 0.0)
+    later = x.numpy().copy()
+    later[:, 4] += 1.0  # still causal
+    np.testing.assert_allclose(
+        block(tf.constant(later), MASK).numpy()[:, :4], out[:, :4], rtol=1e-5, atol=1e-5
+    )
+    stack = SequenceEncoder(D, num_blocks=2, norm_first=True)
+    f = stack(x, MASK).numpy()
+    np.testing.assert_allclose(f[1].mean(-1), 0.0, atol=1e-4)  # the final LayerNorm
+    np.testing.assert_array_equal(f[0, :2], 0.0)
+    post = SequenceEncoder(D, num_blocks=2)
+    post(x, MASK)
+    assert post.final_norm is None  # post-LayerNorm blocks end normalised already
+
+
 def test_encoder_stack():
     enc = SequenceEncoder(D, num_blocks=3)
     assert enc(_x(), MASK).shape == (B, N, D)
@@ -219,6 +243,7 @@ def test_interest_aggregation_weights_slots_by_softmax():
         CausalSelfAttentionBlock(D, 2, 0.1, ffn_dim=4 * D, ffn_activation="gelu"),
         SequenceEncoder(D, 2, 2, 0.1),
         SequenceEncoder(D, 2, 2, 0.1, ffn_dim=4 * D, ffn_activation="gelu"),
+        SequenceEncoder(D, 2, 2, 0.1, norm_first=True),
         InterestRelevance(L, D, DeCovRegularizer(0.3)),
         InterestInteraction(L),
         InterestInteraction(L, residual=True),

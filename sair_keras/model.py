@@ -170,6 +170,7 @@ class SAIRModel(keras.Model):
             c.dropout,
             c.ffn_dim,
             c.ffn_activation,
+            c.norm_first,
             name="encoder",
         )
         self.relevance = self.interaction = self.top_k = self.aggregation = None
@@ -254,9 +255,26 @@ class SAIRModel(keras.Model):
         after = self.interaction(before, mask) if self.interaction is not None else before
         return {"before": before, "after": after}
 
+    def item_vectors(self) -> tf.Tensor:
+        """The item table that scores (eq. 11): `H_id`, L2-normalised rows with
+        `similarity="cosine"`."""
+        table = self.embedding.item_embedding
+        if self.model_config.similarity == "cosine":
+            return tf.math.l2_normalize(table, axis=-1)
+        return table
+
+    def user_vectors(self, e: tf.Tensor) -> tf.Tensor:
+        """User representations as they score: `e`, or with `similarity="cosine"` `e`
+        L2-normalised and divided by the temperature (HSTU's scoring)."""
+        if self.model_config.similarity == "cosine":
+            return tf.math.l2_normalize(e, axis=-1) / self.model_config.temperature
+        return e
+
     def score(self, user: tf.Tensor, items: tf.Tensor) -> tf.Tensor:
-        """`<H_id(j), e>`: user `[B, D]` and items `[B, M]` → `[B, M]`."""
-        return tf.einsum("bd,bmd->bm", user, tf.gather(self.embedding.item_embedding, items))
+        """`<H_id(j), e>` (as `similarity` says): user `[B, D]` and items `[B, M]` →
+        `[B, M]`."""
+        user, table = self.user_vectors(user), self.item_vectors()
+        return tf.einsum("bd,bmd->bm", user, tf.gather(table, items))
 
     def last_position(self, item_seq, training=None) -> tf.Tensor:
         """`call(item_seq)[:, -1, :]`, `[B, D]`, with the interest head run at the last
@@ -326,7 +344,7 @@ class SAIRModel(keras.Model):
         """Loss summed over the real positions (`mask` `[B, N]`) of predicting the next
         item `positives` `[B, N]` from `e` `[B, N, D]`: BCE against `negatives` `[B, N]`
         (eq. 12), or with `negatives=None` the model's `training_loss` (ModelConfig)."""
-        table = self.embedding.item_embedding
+        table, e = self.item_vectors(), self.user_vectors(e)
         if negatives is not None:  # −log σ(s_pos) − log(1 − σ(s_neg))
             pos = tf.reduce_sum(e * tf.gather(table, positives), axis=-1)
             neg = tf.reduce_sum(e * tf.gather(table, negatives), axis=-1)
@@ -381,8 +399,8 @@ class SAIRModel(keras.Model):
 
     def catalog_scores(self, item_seq) -> tf.Tensor:
         """Scores of every item index after each history: `[B, num_items]`."""
-        user = self.last_position(tf.cast(item_seq, tf.int64))
-        return tf.matmul(user, self.embedding.item_embedding, transpose_b=True)
+        user = self.user_vectors(self.last_position(tf.cast(item_seq, tf.int64)))
+        return tf.matmul(user, self.item_vectors(), transpose_b=True)
 
     def eval_ranks(self, data) -> tf.Tensor:
         """`[B, 2]` float32: the target's sampled rank among its negatives (`NOT_RANKED`

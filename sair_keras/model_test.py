@@ -410,3 +410,36 @@ def test_auto_is_the_full_softmax_for_small_catalogs_and_sampled_beyond():
     assert big.training_loss == "sampled_softmax"
     assert resolve_training_loss(ModelConfig(training_loss="bce"), 10**6).training_loss == "bce"
     assert _model("sair").model_config.training_loss == "softmax"  # stored resolved
+
+
+def test_cosine_similarity_scores_normalised_vectors_over_the_temperature():
+    model = _model("sasrec", similarity="cosine", temperature=0.1)
+    user = model.last_position(SEQ)
+    table = model.embedding.item_embedding.numpy()
+    u = user.numpy() / np.linalg.norm(user.numpy(), axis=-1, keepdims=True)
+    t = table / np.linalg.norm(table, axis=-1, keepdims=True)
+    np.testing.assert_allclose(model.catalog_scores(SEQ).numpy(), u @ t.T / 0.1, rtol=1e-4)
+    items = tf.constant([[2, 5], [7, 9]], tf.int64)
+    got = model.score(user, items).numpy()
+    np.testing.assert_allclose(got, [u[0] @ t[[2, 5]].T / 0.1, u[1] @ t[[7, 9]].T / 0.1], rtol=1e-4)
+    assert np.abs(model.catalog_scores(SEQ).numpy()).max() <= 1 / 0.1 + 1e-3
+    loss = model.next_item_loss(SEQ)
+    assert np.isfinite(float(loss))
+    with pytest.raises(ConfigError, match="unknown similarity 'l1'"):
+        ModelConfig(similarity="l1")
+    with pytest.raises(ConfigError, match="temperature must be > 0"):
+        ModelConfig(similarity="cosine", temperature=0.0)
+
+
+def test_pre_layer_norm_model_trains_and_saves(tmp_path):
+    model = _model("sair", norm_first=True)
+    assert model.encoder.norm_first and model.encoder.final_norm is not None
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    first = float(model.train_step({features.ITEM_SEQ: SEQ})["ranking_loss"])
+    for _ in range(10):
+        last = float(model.train_step({features.ITEM_SEQ: SEQ})["ranking_loss"])
+    assert last < first
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded(SEQ).numpy(), model(SEQ).numpy(), rtol=1e-5, atol=1e-5)
