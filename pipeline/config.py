@@ -15,6 +15,7 @@ from sair_keras.config import ConfigError, ModelConfig, TrainConfig
 from sair_keras.metric_names import parse_metric_name
 
 RUNNERS = ("local", "beam", "kubeflow_v2")
+TRAINER_CHECKPOINTS = "trainer_checkpoints"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,8 +197,19 @@ class PipelineConfig:
         """Pushed models land in `<serving_base>/<version>/` (TF Serving's layout)."""
         return os.path.join(self.output_root, "serving", self.model_name)
 
+    @property
+    def trainer_checkpoint_root(self) -> str | None:
+        """Where the Trainer saves every epoch to resume a run that died: a stable folder
+        under a local output root (a remote one keeps none)."""
+        if "://" in self.output_root:
+            return None
+        return os.path.join(self.output_root, TRAINER_CHECKPOINTS)
+
     def trainer_custom_config(self) -> dict[str, Any]:
-        return {"model": self.model.to_dict(), "train": self.train.to_dict(), "top_n": self.top_n}
+        custom = {"model": self.model.to_dict(), "train": self.train.to_dict(), "top_n": self.top_n}
+        if self.trainer_checkpoint_root:
+            custom["checkpoint_root"] = self.trainer_checkpoint_root
+        return custom
 
 
 def check_beam_runner(beam_args: list[str] | tuple[str, ...]) -> None:

@@ -5,18 +5,26 @@ exports the serving SavedModel (see export.py). Hyper-parameters come through
 Training runs under the strategy the environment names (`distribution`): one process, the
 GPUs of one machine, or every worker of a `TF_CONFIG` cluster, by the same code. Each epoch's
 losses and validation metrics go to `<model_run_dir>/training_history.json`.
+
+With `custom_config["checkpoint_root"]` (a local output root's `trainer_checkpoints/`) a
+single-replica Trainer saves every epoch in a folder keyed by the examples and the settings,
+`checkpoint_dir`; a Trainer rerun on the same examples and settings after its process died
+continues at the next epoch, early stopping included. The folder goes once the model is
+exported. (TFX gives every execution a new run directory, so that one cannot serve.)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 
 import tensorflow as tf
 import tf_keras as keras
 
-from sair_keras import data, distribution, export, features, train
+from sair_keras import checkpoint, data, distribution, export, features, train
 from sair_keras.catalog import Catalog
 from sair_keras.config import (
     FULL_SOFTMAX_MAX_ITEMS,
@@ -86,6 +94,18 @@ def examples_root(file_patterns: list[str]) -> str:
 HISTORY_FILE = "training_history.json"
 
 
+def checkpoint_dir(
+    root: str, examples: str, model_config: ModelConfig, train_config: TrainConfig
+) -> str:
+    """The Trainer's checkpoint folder for these examples and settings; the epoch budget is
+    left out, so a rerun with more (or fewer) epochs continues the same training."""
+    train = {k: v for k, v in train_config.to_dict().items() if k != "epochs"}
+    key = json.dumps(
+        {"examples": examples, "model": model_config.to_dict(), "train": train}, sort_keys=True
+    )
+    return os.path.join(root, hashlib.sha256(key.encode()).hexdigest()[:12])
+
+
 def objective_description(model_config: ModelConfig, num_items: int) -> str:
     """The training objective a run uses, and why when `auto` chose it."""
     loss = resolve_training_loss(model_config, num_items).training_loss
@@ -119,12 +139,29 @@ def run_fn(fn_args) -> None:
     )
     eval_ds = data.eval_dataset(fn_args.eval_files, 512, model_config.max_len)
     run_dir = distribution.worker_path(fn_args.model_run_dir, strategy)
+    saved = None
+    if custom.get("checkpoint_root") and strategy.num_replicas_in_sync == 1:
+        examples = examples_root(fn_args.train_files)
+        saved = checkpoint_dir(custom["checkpoint_root"], examples, model_config, train_config)
+        state = os.path.join(saved, checkpoint.STATE)
+        if tf.io.gfile.exists(state):
+            with tf.io.gfile.GFile(state) as f:
+                done = json.load(f)["epochs_done"]
+            LOG.info("resuming training at epoch %d (%s)", done + 1, saved)
     if train_config.epochs > 0:
         callbacks = [keras.callbacks.TensorBoard(log_dir=run_dir)]
         if chief:
             monitor = "val_" + train_config.early_stopping_metric
             callbacks.insert(0, EpochLog(log_every(train_config.epochs), monitor))
-        history = train.fit(model, train_ds, eval_ds, train_config, callbacks=callbacks, verbose=0)
+        history = train.fit(
+            model,
+            train_ds,
+            eval_ds,
+            train_config,
+            callbacks=callbacks,
+            verbose=0,
+            checkpoint_dir=saved,
+        )
         tf.io.gfile.makedirs(run_dir)
         with tf.io.gfile.GFile(os.path.join(run_dir, HISTORY_FILE), "w") as f:
             json.dump({k: [float(v) for v in vs] for k, vs in history.history.items()}, f)
@@ -136,3 +173,5 @@ def run_fn(fn_args) -> None:
         distribution.worker_path(fn_args.serving_model_dir, strategy),
         top_n=int(custom.get("top_n", 10)),
     )
+    if saved is not None:  # exported: nothing left to resume
+        shutil.rmtree(saved, ignore_errors=True)

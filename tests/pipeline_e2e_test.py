@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -312,3 +313,62 @@ def test_malformed_config_file_is_refused(tmp_path, capsys):
     code = pipeline_runner.main(["run", "--config", str(bad), "--output-root", str(tmp_path)])
     assert code == 2
     assert "cannot read config file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_trainer_killed_mid_training_resumes_at_the_next_epoch_on_rerun(tmp_path):
+    data = synthetic.generate(
+        synthetic.SyntheticConfig(
+            num_users=200, num_items=80, num_categories=4, mean_length=12, seed=3
+        ),
+        tmp_path / "data",
+    )
+    out = tmp_path / "out"
+    argv = [
+        sys.executable,
+        "pipeline_runner.py",
+        "run",
+        "--data-dir",
+        str(data),
+        "--output-root",
+        str(out),
+        "--max-len",
+        "12",
+        "--hidden-dim",
+        "8",
+        "--epochs",
+        "200",
+        "--patience",
+        "200",
+        "--num-eval-negatives",
+        "10",
+        "--",
+        "--direct_running_mode=in_memory",
+    ]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    first = subprocess.Popen(argv, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "trainer_checkpoints" / "*" / "state.json"
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline and first.poll() is None:
+            found = glob.glob(str(state))
+            if found and json.loads(open(found[0]).read())["epochs_done"] >= 3:
+                break
+            time.sleep(0.5)
+        assert first.poll() is None, "the first run ended before it could be killed"
+        done = json.loads(open(glob.glob(str(state))[0]).read())["epochs_done"]
+    finally:
+        first.kill()
+        first.wait()
+    rerun = subprocess.run(
+        [*argv[:-2], "--epochs", str(done + 2), "--", "--direct_running_mode=in_memory"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    printed = rerun.stdout + rerun.stderr
+    assert f"resuming training at epoch {done + 1} (" in printed
+    assert f"epoch {done + 2}:" in printed and "epoch 1:" not in printed
+    assert not glob.glob(str(state))  # exported: the checkpoint is gone
