@@ -14,3 +14,15 @@ def test_the_objective_line_says_why_auto_chose_it():
 
 def test_about_ten_epoch_lines_per_run():
     assert (log_every(200), log_every(30), log_every(5)) == (20, 3, 1)
+
+
+def test_the_checkpoint_folder_follows_the_examples_and_settings_but_not_the_epoch_budget():
+    from sair_keras.config import TrainConfig
+    from sair_keras.trainer_module import checkpoint_dir
+
+    base = checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(epochs=10))
+    assert base.startswith("/r/")
+    assert checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(epochs=50)) == base
+    assert checkpoint_dir("/r", "/ex/2", ModelConfig(), TrainConfig(epochs=10)) != base
+    assert checkpoint_dir("/r", "/ex/1", ModelConfig(dropout=0.1), TrainConfig()) != base
+    assert checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(seed=1)) != base
