@@ -4,7 +4,7 @@
 
 Ingests `../shared/data/ml-1m` (never copied), then for each variant trains `--epochs`
 epochs over the 6,040 training sequences at the product's default configuration (the
-`default` recipe: max_len 150, batch 256, hidden 64, 2 blocks, 1 head, L=10, K=3, BCE),
+`default` configuration: ModelConfig's and TrainConfig's defaults),
 each followed by the validation pass that training runs (every metric, sampled and
 full-catalog, on the 6,040 validation users). The variants take turns epoch by epoch (a
 slow spell of a shared machine hits them alike). `seconds_per_epoch` is the median
@@ -107,6 +107,7 @@ def measure(outputs, variants: list[str], epochs: int, jit: bool) -> dict:
         median = float(np.median(steady))
         out[variant] = {
             "configuration": CONFIGURATION,
+            "training_loss": model.model_config.training_loss,
             "seconds_per_epoch": round(median, 2),
             "seconds_per_epoch_with_validation": round(float(np.median(epoch_s[variant][1:])), 2),
             "sequences_per_second": round(sequences / median, 1),
