@@ -163,6 +163,11 @@ class PipelineConfig:
             raise ConfigError(
                 f"K > L: top_k {self.model.top_k} exceeds num_interests {self.model.num_interests}"
             )
+        if self.model.exclude_seen != self.data.exclude_seen:
+            raise ConfigError(
+                f"model.exclude_seen ({self.model.exclude_seen}) must equal data.exclude_seen "
+                f"({self.data.exclude_seen})"
+            )
         if self.model.max_len != self.data.max_len:
             raise ConfigError(
                 f"model.max_len ({self.model.max_len}) must equal data.max_len "

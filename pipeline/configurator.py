@@ -15,7 +15,8 @@ Each layer changes only the settings it names. The keys a file accepts and the f
 derived from the dataclass fields: field `f` of a section is the key `section.f` and the
 flag `--f` (dashes for underscores), or `--<section>-f` when two sections have a field of
 that name (`--data-seed`, `--train-seed`); `--cache` / `--no-cache` is `enable_cache`.
-`max_len` is one setting, `data.max_len`: the model is built with the same value.
+`max_len` and `exclude_seen` are set once, under `data`: the model is built with the same
+values.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ DEMO_FILE = Path(__file__).resolve().parent / "demo.yaml"
 # Settings a file may hold but no flag sets: nested or list-valued, or derived.
 _NOT_FLAGS = {
     ("model", "max_len"),  # data.max_len
+    ("model", "exclude_seen"),  # data.exclude_seen
     ("kubeflow", "training"),
     (TOP, "beam_args"),  # the arguments after `--`
     (TOP, "source"),  # the source flags (`--dataset`, `--data-path`, ...)
@@ -234,10 +236,11 @@ def check_layer(layer: dict[str, Any], where: str) -> None:
         values = layer.get(section, {})
         if not isinstance(values, dict):
             raise ConfigError(f"{where}: '{section}' must be a mapping")
-        if section == "model" and "max_len" in values:
-            raise ConfigError(
-                f"{where}: max_len is set once, under data (data.max_len); the model takes it"
-            )
+        for shared in ("max_len", "exclude_seen"):
+            if section == "model" and shared in values:
+                raise ConfigError(
+                    f"{where}: {shared} is set once, under data (data.{shared}); the model takes it"
+                )
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -265,9 +268,10 @@ def data_config(layer: dict[str, Any]) -> DataConfig:
 
 
 def model_config(layer: dict[str, Any]) -> ModelConfig:
-    """The model section, with `data.max_len`."""
+    """The model section, with `data.max_len` and `data.exclude_seen`."""
     model = dict(layer.get("model", {}))
-    model["max_len"] = data_config(layer).max_len
+    data = data_config(layer)
+    model["max_len"], model["exclude_seen"] = data.max_len, data.exclude_seen
     return _build(ModelConfig, model, "model")
 
 

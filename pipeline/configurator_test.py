@@ -65,6 +65,7 @@ def test_a_file_with_a_source_is_not_the_demo(tmp_path):
     "text, message",
     [
         ("model: {max_len: 20}\n", "max_len is set once, under data"),
+        ("model: {exclude_seen: false}\n", "exclude_seen is set once, under data"),
         ("recipe: softmax\n", "unknown keys ['recipe']"),
         ("train: {epoch: 3}\n", "unknown train keys ['epoch']"),
         ("model: 3\n", "'model' must be a mapping"),
@@ -104,3 +105,11 @@ def test_help_states_each_default_once_from_the_dataclass():
     text = _build_parser().format_help()
     assert f"(default: {TrainConfig().patience})" in text
     assert "--early-stopping-metric" in text
+
+
+def test_exclude_seen_is_one_setting_for_the_data_and_the_model():
+    layer = configurator.from_flags(_parse(["--no-exclude-seen"]))
+    assert layer == {"data": {"exclude_seen": False}}
+    assert configurator.data_config(layer).exclude_seen is False
+    assert configurator.model_config(layer).exclude_seen is False
+    assert configurator.model_config({}).exclude_seen is True

@@ -73,6 +73,9 @@ class ModelConfig:
     similarity: how a user representation scores an item: "dot" (eq. 11) or "cosine",
       both L2-normalised and the product divided by `temperature` (HSTU's scoring).
     temperature: of "cosine" similarity.
+    exclude_seen: items of the user's history are not recommended, not ranked against the
+      target in the full-catalog metrics and not drawn as BCE negatives (default); runs
+      take it from `data.exclude_seen`.
     """
 
     variant: str = "sair"
@@ -98,6 +101,7 @@ class ModelConfig:
     norm_first: bool = False
     similarity: str = "dot"
     temperature: float = 0.05
+    exclude_seen: bool = True
 
     def __post_init__(self) -> None:
         if self.aggregation_layer_norm is None:  # stored resolved: to_dict says what ran

@@ -36,7 +36,7 @@ import tensorflow as tf
 
 from sair_keras import features, inference, ranking
 from sair_keras.catalog import Catalog
-from sair_keras.model import SAIRModel, seen_before_target
+from sair_keras.model import SAIRModel
 
 HISTORY = "history"
 EVAL_SIGNATURE = "ranks"  # the Evaluator's signature, and its output
@@ -89,7 +89,8 @@ class ServingModule(tf.Module):
         scores = tf.where(
             fallback[:, None], self.popularity[None, :], self.model.catalog_scores(model_input)
         )
-        scores, items = inference.top_n_of_scores(scores, self.top_n, everything)
+        excluded = everything if self.model.model_config.exclude_seen else everything[:, :0]
+        scores, items = inference.top_n_of_scores(scores, self.top_n, excluded)
         empty = tf.math.is_inf(scores) & (scores < 0)  # fewer unseen items than slots
         ids = tf.where(empty, "", tf.gather(self.index_to_item, items))
         return {"item_ids": ids, "scores": scores, "fallback": fallback}
@@ -151,7 +152,7 @@ class ServingModule(tf.Module):
             popularity,
             batch[features.TARGET],
             batch[features.NEGATIVES],
-            seen_before_target(batch),
+            self.model.excluded(batch),
         )
         return {EVAL_SIGNATURE: tf.concat([model_ranks, tf.cast(popularity_ranks, tf.float32)], 1)}
 

@@ -145,3 +145,21 @@ def test_recommend_falls_back_to_popularity_and_leaves_slots_beyond_the_unseen_i
         np.isinf(out["scores"].numpy()[0, 3:]).all()
         and np.isfinite(out["scores"].numpy()[0, :3]).all()
     )
+
+
+def test_recommend_without_exclude_seen_may_return_the_history():
+    from sair_keras.export import ServingModule
+
+    catalog = Catalog.synthetic(12, 2)
+    model = build_model(catalog, ModelConfig(variant="sasrec", max_len=6, hidden_dim=8))
+    history = tf.constant([["0", "1", "2", "3", "4", "5", "6", "7", "8"]])
+    indices = export.compact_left(ServingModule(model, catalog)._indices(history), 6)
+    best = tf.math.top_k(model.catalog_scores(indices)[:, 2:], k=3).indices.numpy()[0] + 2
+    repeating = build_model(
+        catalog, ModelConfig(variant="sasrec", max_len=6, hidden_dim=8, exclude_seen=False)
+    )
+    repeating.set_weights(model.get_weights())
+    out = ServingModule(repeating, catalog, top_n=3)._recommend(history)
+    assert list(out["item_ids"].numpy()[0].astype(str)) == [catalog.item_ids[i] for i in best]
+    seen = ServingModule(model, catalog, top_n=3)._recommend(history)["item_ids"].numpy()[0]
+    assert not set(seen.astype(str)) & set(history.numpy()[0].astype(str))

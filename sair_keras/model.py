@@ -294,7 +294,12 @@ class SAIRModel(keras.Model):
         item_seq = tf.cast(data[features.ITEM_SEQ], tf.int64)  # [B, N], left-padded
         negatives = None
         if self.model_config.training_loss == "bce":
-            negatives = sample_training_negatives(item_seq, self.num_items)
+            if self.model_config.exclude_seen:
+                negatives = sample_training_negatives(item_seq, self.num_items)
+            else:  # repeat consumption: any item but the positive (masked in the loss)
+                negatives = tf.random.uniform(
+                    tf.shape(item_seq), features.FIRST_ITEM_INDEX, self.num_items, tf.int64
+                )
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
             total, positions = self._ranking_loss_terms(item_seq, negatives, training=True)
@@ -336,7 +341,11 @@ class SAIRModel(keras.Model):
         )
         if negatives is not None:
             negatives = tf.cast(negatives, tf.int64)
-            mask *= tf.cast(tf.logical_not(in_sequence(negatives, item_seq)), tf.float32)
+            if self.model_config.exclude_seen:
+                collides = in_sequence(negatives, item_seq)
+            else:
+                collides = negatives == positives
+            mask *= tf.cast(tf.logical_not(collides), tf.float32)
         e = self(inputs, training=training)
         return self._ranking_loss_sum(e, positives, negatives, mask), tf.reduce_sum(mask)
 
@@ -413,10 +422,17 @@ class SAIRModel(keras.Model):
                 self.catalog_scores(item_seq),
                 data[features.TARGET],
                 data[features.NEGATIVES],
-                seen_before_target(data),
+                self.excluded(data),
             ),
             tf.float32,
         )
+
+    def excluded(self, data) -> tf.Tensor:
+        """The items an evaluation example leaves out of the catalog ranking: those seen
+        before the target (`seen_before_target`), or none without `exclude_seen`."""
+        if self.model_config.exclude_seen:
+            return seen_before_target(data)
+        return tf.zeros([tf.shape(data[features.ITEM_SEQ])[0], 0], tf.int64)
 
     def get_config(self):
         return {

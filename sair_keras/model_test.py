@@ -443,3 +443,36 @@ def test_pre_layer_norm_model_trains_and_saves(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded(SEQ).numpy(), model(SEQ).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_without_exclude_seen_the_items_seen_before_compete_with_the_target():
+    keras.utils.set_random_seed(4)
+    excluding = _model("sasrec")
+    keras.utils.set_random_seed(4)
+    repeating = _model("sasrec", exclude_seen=False)
+    np.testing.assert_array_equal(excluding(SEQ).numpy(), repeating(SEQ).numpy())
+    scores = excluding.catalog_scores(SEQ).numpy()
+    order = np.argsort(-scores[:, features.FIRST_ITEM_INDEX :], axis=1) + features.FIRST_ITEM_INDEX
+    target = order[:, 5:6]  # the sixth best item; the five above it were seen before
+    data = {
+        features.ITEM_SEQ: tf.zeros_like(SEQ),
+        features.TARGET: tf.constant(target, tf.int64),
+        features.NEGATIVES: tf.constant(order[:, -3:], tf.int64),
+        features.SEEN_ITEMS: tf.constant(order[:, :5], tf.int64),
+    }
+    data[features.ITEM_SEQ] = SEQ  # the scores above are after SEQ
+    full_excluding = excluding.eval_ranks(data).numpy()[:, 1]
+    full_repeating = repeating.eval_ranks(data).numpy()[:, 1]
+    np.testing.assert_array_equal(full_repeating - full_excluding, [5, 5])
+    assert repeating.excluded(data).shape[1] == 0
+
+
+def test_bce_negatives_without_exclude_seen_may_be_seen_items_but_never_the_positive():
+    model = _model("sair", training_loss="bce", exclude_seen=False)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    logs = model.train_step({features.ITEM_SEQ: SEQ})
+    assert np.isfinite(float(logs["loss"]))
+    seq = tf.constant([[2, 3, 2, 3]], tf.int64)
+    negatives = tf.constant([[3, 2, 3, 3]], tf.int64)  # seen items; the last is the positive
+    total, count = model._ranking_loss_terms(seq, negatives, False)
+    assert float(count) == 2.0  # positions 1-2 kept, position 3's negative is its positive

@@ -34,6 +34,10 @@ class DataConfig:
         interaction mentions (count 0). The latter keeps a catalog's not-yet-seen items
         servable and is how RecBole builds its candidates (the paper's ML-1M numbers: its
         3,883 items are every movie of movies.dat, 177 of them unrated).
+      exclude_seen: items the user interacted with before are never recommended, nor
+        counted against the target in the full-catalog ranking, nor drawn as BCE training
+        negatives (default); off for logs of repeat consumption (groceries, music), where a
+        seen item may well be the next one. The model takes the same value.
     """
 
     min_rating: float = 0.0
@@ -43,6 +47,7 @@ class DataConfig:
     seed: int = 42
     max_rejected_fraction: float = 0.05
     item_catalog: str = "interactions"
+    exclude_seen: bool = True
 
     def __post_init__(self) -> None:
         if self.max_len < 1:

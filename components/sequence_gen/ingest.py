@@ -180,6 +180,7 @@ def build_pipeline(
             split_counts={name: side[f"n_{name}"] for name in features.SPLITS},
             users_without_sampled_negatives={name: side[f"w_{name}"] for name in without_negatives},
             max_len=config.max_len,
+            exclude_seen=config.exclude_seen,
             num_eval_negatives=config.num_eval_negatives,
             **{k: v for k, v in side.items() if not k.startswith(("n_", "w_"))},
         )

@@ -294,6 +294,8 @@ def test_item_table_catalog_adds_unrated_items_and_draws_negatives_from_them(tmp
     assert result["examples"]["test"] == 2
     assert result["users_train_only"] == {}
     assert result["users_without_sampled_negatives"] == {"eval": 2, "test": 2}
+    assert result["exclude_seen"] is True
+    assert "seen items excluded" in report.format_table(result)
     assert all(not ex["negatives"] for ex in _read_split(outputs.examples_dir, "test").values())
     table = report.format_table(result)
     assert (

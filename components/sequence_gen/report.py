@@ -40,6 +40,7 @@ def build_report(
     train_only: Iterable[tuple[str, int]],
     item_rows_rejected: Iterable[tuple[str, int]],
     max_len: int,
+    exclude_seen: bool = True,
     users_without_sampled_negatives: Mapping[str, int] | None = None,
     num_eval_negatives: int | None = None,
     refused: Iterable[tuple[str, int]] = (),
@@ -78,6 +79,7 @@ def build_report(
         # Catalog items no kept interaction mentions (DataConfig.item_catalog "item_table").
         "items_without_interactions": vocab.items_without_interactions,
         "max_len": max_len,
+        "exclude_seen": exclude_seen,
         "sequences_truncated": history_stats["longer_than_max_len"],
         "max_sequence_length": history_stats["max_length"],
         "item_rows_rejected": dict(item_rows_rejected),
@@ -155,6 +157,8 @@ def format_table(report: Mapping[str, Any]) -> str:
     if report.get("items_without_interactions"):  # item_catalog "item_table"
         rows.append(("items without interactions", f"{report['items_without_interactions']:,}"))
     rows.append((f"sequences > max_len {report['max_len']}", f"{report['sequences_truncated']:,}"))
+    if "exclude_seen" in report:
+        rows.append(("seen items excluded", "yes" if report["exclude_seen"] else "no"))
     width = max(len(k) for k, _ in rows)
     vwidth = max(len(v) for _, v in rows)
     line = "-" * (width + vwidth + 3)
