@@ -168,7 +168,7 @@ class PipelineConfig:
                 f"model.exclude_seen ({self.model.exclude_seen}) must equal data.exclude_seen "
                 f"({self.data.exclude_seen})"
             )
-        if self.model.max_len != self.data.max_len:
+        if self.data.max_len != "auto" and self.model.max_len != self.data.max_len:
             raise ConfigError(
                 f"model.max_len ({self.model.max_len}) must equal data.max_len "
                 f"({self.data.max_len})"

@@ -7,7 +7,8 @@ Precedence, lowest first:
    `EvaluationConfig`, `KubeflowConfig`, `PipelineConfig`): the only place a default is
    written;
 2. the built-in demo's settings (`pipeline/demo.yaml`), when the data is the synthetic demo
-   and the config file names no `source`;
+   and the config file names no `source`; for a user's own log (`--dataset csv`),
+   `max_len: auto` (the ingestion picks it from the data);
 3. the config file (`--config FILE`, YAML), section by section;
 4. the command-line flags.
 
@@ -30,7 +31,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from components.sequence_gen.config import ITEM_CATALOGS, DataConfig, SourceConfig
+from components.sequence_gen.config import (
+    AUTO,
+    AUTO_MAX_LEN_CAP,
+    ITEM_CATALOGS,
+    DataConfig,
+    SourceConfig,
+    parse_max_len,
+)
 from pipeline.config import RUNNERS, EvaluationConfig, KubeflowConfig, PipelineConfig
 from sair_keras.config import (
     FFN_ACTIVATIONS,
@@ -80,7 +88,7 @@ CHOICES = {
 class Setting:
     section: str  # TOP for PipelineConfig's own fields
     field: str
-    type: type
+    type: Any  # int, float, str, bool or a parsing function
     help: str
 
     @property
@@ -120,13 +128,17 @@ def _attribute_help(cls: type) -> dict[str, str]:
     return helps
 
 
+# Settings whose flag parses its value with a function of its own.
+_FLAG_TYPES = {("data", "max_len"): parse_max_len}
+
+
 def settings() -> list[Setting]:
     """Every setting a flag can set, in section order."""
     out = []
     for section, cls in [(TOP, PipelineConfig), *SECTIONS.items()]:
         helps = _attribute_help(cls)
         for name, annotation in _fields(cls):
-            kind = _scalar(annotation)
+            kind = _FLAG_TYPES.get((section, name)) or _scalar(annotation)
             if kind is None or (section, name) in _NOT_FLAGS:
                 continue
             text = helps.get(name, "")
@@ -211,13 +223,22 @@ def load_file(path: str | Path) -> dict[str, Any]:
 
 
 def resolve(
-    config_file: str | Path | None, flags: dict[str, Any], *, demo: bool = False
+    config_file: str | Path | None,
+    flags: dict[str, Any],
+    *,
+    demo: bool = False,
+    user_log: bool = False,
 ) -> dict[str, Any]:
     """The merged layers, lowest first: the demo's settings (when `demo` and the file names
-    no source), the config file, the flags. The dataclass defaults fill the rest when the
-    configs are built (`pipeline_config`, `data_config`)."""
+    no source) or a user log's (`USER_LOG`, when `user_log`), the config file, the flags.
+    The dataclass defaults fill the rest when the configs are built (`pipeline_config`,
+    `data_config`)."""
     file_layer = load_file(config_file) if config_file else {}
-    base = demo_layer() if demo and "source" not in file_layer else {}
+    base = {}
+    if demo and "source" not in file_layer:
+        base = demo_layer()
+    elif user_log:
+        base = USER_LOG
     return merge(base, file_layer, flags)
 
 
@@ -263,6 +284,10 @@ def demo_layer() -> dict[str, Any]:
     return load_file(DEMO_FILE)
 
 
+# A user's own log (`--dataset csv`): settings from the data, under the file and the flags.
+USER_LOG = {"data": {"max_len": AUTO}}
+
+
 def data_config(layer: dict[str, Any]) -> DataConfig:
     return _build(DataConfig, layer.get("data", {}), "data")
 
@@ -271,7 +296,10 @@ def model_config(layer: dict[str, Any]) -> ModelConfig:
     """The model section, with `data.max_len` and `data.exclude_seen`."""
     model = dict(layer.get("model", {}))
     data = data_config(layer)
-    model["max_len"], model["exclude_seen"] = data.max_len, data.exclude_seen
+    # With "auto" the model is built for the length the ingestion chose (the Trainer reads
+    # it beside the examples); until then it holds the cap.
+    model["max_len"] = AUTO_MAX_LEN_CAP if data.max_len == AUTO else data.max_len
+    model["exclude_seen"] = data.exclude_seen
     return _build(ModelConfig, model, "model")
 
 

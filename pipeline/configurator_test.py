@@ -113,3 +113,14 @@ def test_exclude_seen_is_one_setting_for_the_data_and_the_model():
     assert configurator.data_config(layer).exclude_seen is False
     assert configurator.model_config(layer).exclude_seen is False
     assert configurator.model_config({}).exclude_seen is True
+
+
+def test_max_len_auto_is_the_default_for_user_logs_and_a_flag_value():
+    layer = configurator.from_flags(_parse(["--max-len", "auto"]))
+    assert configurator.data_config(layer).max_len == "auto"
+    assert configurator.model_config(layer).max_len == 200  # until the ingestion chooses
+    assert configurator.resolve(None, {}, user_log=True)["data"] == {"max_len": "auto"}
+    flags = configurator.from_flags(_parse(["--max-len", "30"]))
+    assert configurator.resolve(None, flags, user_log=True)["data"] == {"max_len": 30}
+    with pytest.raises(ConfigError, match="max_len must be an integer >= 1 or 'auto'"):
+        configurator.data_config({"data": {"max_len": "long"}})

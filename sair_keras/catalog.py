@@ -21,6 +21,7 @@ class Catalog:
       popularity baseline); zeros when the vocabulary has no count file.
     category_names: the name of every category index (0 `[PAD]`, 1 `[UNK]`); by default
       the indices as text.
+    max_len: the length the ingestion cut the sequences to (None when not recorded).
     """
 
     item_ids: tuple[str, ...]
@@ -28,6 +29,7 @@ class Catalog:
     item_categories: np.ndarray
     train_counts: np.ndarray | None = None
     category_names: tuple[str, ...] | None = None
+    max_len: int | None = None
 
     def __post_init__(self) -> None:
         if self.train_counts is None:
@@ -57,7 +59,13 @@ class Catalog:
         if tf.io.gfile.exists(counts_path):
             for index, count in _rows(counts_path):
                 counts[int(index)] = int(count)
-        return cls(tuple(r[1] for r in rows), len(cats), table, counts, tuple(r[1] for r in cats))
+        max_len = None
+        max_len_path = os.path.join(vocabulary_dir, features.MAX_LEN_FILE)
+        if tf.io.gfile.exists(max_len_path):
+            with tf.io.gfile.GFile(max_len_path) as f:
+                max_len = int(f.read().strip())
+        names = tuple(r[1] for r in cats)
+        return cls(tuple(r[1] for r in rows), len(cats), table, counts, names, max_len)
 
     @classmethod
     def synthetic(cls, num_items: int, num_categories: int, seed: int = 0) -> Catalog:

@@ -42,6 +42,8 @@ CATEGORY_VOCAB_FILE = "categories.tsv"
 # Interactions per item index in the training split (index \t count): the popularity
 # baseline the Evaluator's gate compares with, and the serving fallback.
 TRAIN_COUNTS_FILE = "train_counts.tsv"
+# The max_len the ingestion cut the sequences to (the one chosen when it was "auto").
+MAX_LEN_FILE = "max_len.txt"
 
 
 def history_bucket(length: int) -> str:

@@ -15,6 +15,7 @@ exported. (TFX gives every execution a new run directory, so that one cannot ser
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -126,6 +127,10 @@ def run_fn(fn_args) -> None:
     catalog = Catalog.load(
         os.path.join(examples_root(fn_args.train_files), features.VOCABULARY_SUBDIR)
     )
+    if catalog.max_len and catalog.max_len != model_config.max_len:  # data.max_len "auto"
+        if chief:
+            LOG.info("max_len %d (chosen by the ingestion)", catalog.max_len)
+        model_config = dataclasses.replace(model_config, max_len=catalog.max_len)
     if strategy.num_replicas_in_sync > 1:
         LOG.info(
             "training on %d replicas (%s)", strategy.num_replicas_in_sync, type(strategy).__name__

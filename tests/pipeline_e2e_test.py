@@ -227,11 +227,16 @@ def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(t
         synthetic.SyntheticConfig(num_users=60, num_items=40, num_categories=4, mean_length=8),
         tmp_path / "data",
     )
-    args = ["run", "--dataset", "synthetic", "--data-dir", str(data)]
+    # As a user's own log: max_len is chosen from the data (auto) and the model follows it.
+    args = ["run", "--dataset", "csv", "--data-path", str(data / synthetic.INTERACTIONS_FILE)]
+    args += ["--items-path", str(data / synthetic.ITEMS_FILE), "--id-type", "int"]
     args += ["--output-root", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")]
-    args += ["--epochs", "3", "--max-len", "10", "--", "--direct_running_mode=in_memory"]
+    args += ["--epochs", "3", "--", "--direct_running_mode=in_memory"]
     assert pipeline_runner.main(args) == 0
     report = json.loads((tmp_path / "r.json").read_text())
+    data_report = report["data"]
+    assert data_report["max_len_setting"] == "auto"
+    assert 1 <= data_report["max_len"] <= data_report["max_sequence_length"]
     assert (
         report["data"]["users_without_sampled_negatives"]["test"]
         == report["data"]["examples"]["test"]

@@ -16,13 +16,25 @@ ITEM_CATALOGS = ("interactions", "item_table")
 ID_TYPES = ("string", "int")
 
 
+AUTO = "auto"  # DataConfig.max_len chosen from the data
+AUTO_MAX_LEN_PERCENTILE = 99
+AUTO_MAX_LEN_CAP = 200
+
+
+def parse_max_len(text: str) -> int | str:
+    """A `max_len` flag's value: a positive integer or "auto"."""
+    return AUTO if text == AUTO else int(text)
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     """The rules of the paper's protocol (docs/MODEL.md §7).
 
     Attributes:
       min_rating: an interaction is valid when its rating is >= this (the paper: non-negative).
-      max_len: keep the most recent `max_len` items of every sequence.
+      max_len: keep the most recent `max_len` items of every sequence; "auto": the 99th
+        percentile of the training sequences' lengths, at most 200, chosen by the ingestion
+        and printed in its data report (the default for user logs, `--dataset csv`).
       num_eval_negatives: negatives per validation / test user, sampled uniformly from items
         the user never interacted with.
       min_eval_interactions: users with fewer interactions go to training only.
@@ -41,7 +53,7 @@ class DataConfig:
     """
 
     min_rating: float = 0.0
-    max_len: int = 150
+    max_len: int | str = 150
     num_eval_negatives: int = 100
     min_eval_interactions: int = 3
     seed: int = 42
@@ -50,8 +62,8 @@ class DataConfig:
     exclude_seen: bool = True
 
     def __post_init__(self) -> None:
-        if self.max_len < 1:
-            raise ConfigError(f"max_len must be >= 1, got {self.max_len}")
+        if self.max_len != AUTO and (not isinstance(self.max_len, int) or self.max_len < 1):
+            raise ConfigError(f"max_len must be an integer >= 1 or {AUTO!r}, got {self.max_len!r}")
         if self.num_eval_negatives < 1:
             raise ConfigError(f"num_eval_negatives must be >= 1, got {self.num_eval_negatives}")
         if self.min_eval_interactions < 3:

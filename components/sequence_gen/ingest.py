@@ -20,7 +20,13 @@ import apache_beam as beam
 
 from components.sequence_gen import fileio, sources, transforms
 from components.sequence_gen import report as report_lib
-from components.sequence_gen.config import DataConfig, SourceConfig
+from components.sequence_gen.config import (
+    AUTO,
+    AUTO_MAX_LEN_CAP,
+    AUTO_MAX_LEN_PERCENTILE,
+    DataConfig,
+    SourceConfig,
+)
 from sair_keras import features
 
 SCHEMA_FILE = "schema.pbtxt"
@@ -40,33 +46,6 @@ class IngestOutputs:
     @property
     def report_path(self) -> str:
         return posixpath.join(self.report_dir, report_lib.REPORT_FILE)
-
-
-class _HistoryStatsFn(beam.CombineFn):
-    def __init__(self, max_len: int):
-        self._max_len = max_len
-
-    def create_accumulator(self) -> list[int]:
-        return [0, 0, 0, 0]  # users, actions, longer than max_len, max length
-
-    def add_input(self, acc: list[int], history: transforms.UserHistory) -> list[int]:
-        n = len(history.items)
-        acc[0] += 1
-        acc[1] += n
-        acc[2] += n > self._max_len
-        acc[3] = max(acc[3], n)
-        return acc
-
-    def merge_accumulators(self, accs):
-        out = self.create_accumulator()
-        for a in accs:
-            out = [out[0] + a[0], out[1] + a[1], out[2] + a[2], max(out[3], a[3])]
-        return out
-
-    def extract_output(self, acc: list[int]) -> dict[str, int]:
-        return dict(
-            zip(("users", "actions", "longer_than_max_len", "max_length"), acc, strict=True)
-        )
 
 
 def _count_per_element(pcoll: beam.PCollection, label: str) -> beam.pvalue.AsList:
@@ -121,8 +100,21 @@ def build_pipeline(
         all_categories, catalog_items
     )
 
+    lengths = histories.histories | "HistoryLengths" >> transforms.HistoryLengths()
+    max_len: int | beam.pvalue.AsSingleton = config.max_len
+    if config.max_len == AUTO:
+        max_len = beam.pvalue.AsSingleton(
+            lengths
+            | "AutoMaxLen"
+            >> beam.Map(
+                transforms.auto_max_len,
+                config.min_eval_interactions,
+                AUTO_MAX_LEN_PERCENTILE,
+                AUTO_MAX_LEN_CAP,
+            )
+        )
     split = histories.histories | "Split" >> transforms.SplitLeaveOneOut(
-        vocab, config.max_len, config.min_eval_interactions, config.num_eval_negatives
+        vocab, max_len, config.min_eval_interactions, config.num_eval_negatives
     )
     split_counts = {}
     without_negatives = {}
@@ -158,16 +150,17 @@ def build_pipeline(
     )
     train_counts = split[transforms.TRAIN_ITEMS] | "TrainCounts" >> transforms.CountTrainItems()
 
-    def write_vocabulary(v, counts):
+    def write_vocabulary(v, counts, length):
         for directory in vocabulary_dirs:
             v.write(directory)
             fileio.write_text(
                 posixpath.join(directory, features.TRAIN_COUNTS_FILE),
                 transforms.train_counts_text(counts, v.num_items),
             )
+            fileio.write_text(posixpath.join(directory, features.MAX_LEN_FILE), f"{length}\n")
 
     _ = vocab | "WriteVocabulary" >> beam.Map(
-        write_vocabulary, counts=beam.pvalue.AsSingleton(train_counts)
+        write_vocabulary, counts=beam.pvalue.AsSingleton(train_counts), length=max_len
     )
 
     rejected = (read[transforms.REJECTED], histories[transforms.REJECTED]) | (
@@ -179,8 +172,8 @@ def build_pipeline(
             source_name=source.name,
             split_counts={name: side[f"n_{name}"] for name in features.SPLITS},
             users_without_sampled_negatives={name: side[f"w_{name}"] for name in without_negatives},
-            max_len=config.max_len,
             exclude_seen=config.exclude_seen,
+            max_len_setting=config.max_len,
             num_eval_negatives=config.num_eval_negatives,
             **{k: v for k, v in side.items() if not k.startswith(("n_", "w_"))},
         )
@@ -200,10 +193,8 @@ def build_pipeline(
             first_rejected=beam.pvalue.AsSingleton(
                 rejected | "FirstRejected" >> beam.combiners.Top.Smallest(5, key=lambda r: r.row_id)
             ),
-            history_stats=beam.pvalue.AsSingleton(
-                histories.histories
-                | "HistoryStats" >> beam.CombineGlobally(_HistoryStatsFn(config.max_len))
-            ),
+            length_counts=beam.pvalue.AsSingleton(lengths),
+            max_len=max_len,
             vocab=beam.pvalue.AsSingleton(vocab),
             train_only=_count_per_element(split[transforms.TRAIN_ONLY], "CountTrainOnly"),
             refused=_count_per_element(split[transforms.REFUSED], "CountRefused"),

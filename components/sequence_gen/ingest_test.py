@@ -7,10 +7,11 @@ import apache_beam as beam
 import pytest
 import tensorflow as tf
 
-from components.sequence_gen import ingest, report, sources
+from components.sequence_gen import ingest, report, sources, synthetic
 from components.sequence_gen.config import ConfigError, DataConfig, ItemTable, SourceConfig
 from components.sequence_gen.vocabulary import Vocabulary
 from sair_keras import features
+from sair_keras.catalog import Catalog
 
 GOOD_ROWS = [
     # user, item, time, rating
@@ -353,3 +354,22 @@ def test_a_utf8_byte_order_mark_is_accepted_in_the_log_and_the_item_file(tmp_pat
     cols = sources.preflight(unsplit)[0]
     rows = list(sources.iter_interactions(unsplit, sources.Shard(0, 0, 10**6), cols, 0.0))
     assert shard.file_index == 0 and all(r.rejection is None for r in rows)
+
+
+def test_max_len_auto_is_the_99th_percentile_of_training_lengths_on_a_shop_shaped_log(tmp_path):
+    # Short sequences (mean 8) over a catalog of 12,000 items, as a shop's log.
+    shop = synthetic.SyntheticConfig(
+        num_users=1500, num_items=12000, num_categories=30, mean_length=8, seed=7
+    )
+    source = synthetic.source_config(synthetic.generate(shop, tmp_path / "shop"))
+    result, outputs = _run(tmp_path, source, DataConfig(max_len="auto", num_eval_negatives=5))
+    chosen = result["max_len"]
+    assert result["max_len_setting"] == "auto"
+    assert 1 <= chosen <= 50
+    assert "max_len (auto: 99th percentile)" in report.format_table(result)
+    longest = max(len(ex["item_seq"]) for ex in _read_split(outputs.examples_dir, "train").values())
+    assert longest <= chosen
+    catalog = Catalog.load(outputs.vocabulary_dir)
+    assert catalog.max_len == chosen  # what the Trainer builds the model for
+    truncated = result["sequences_truncated"]
+    assert 0 < truncated <= 0.02 * result["users"] + 1  # about 1% of the users are longer

@@ -34,20 +34,22 @@ def build_report(
     rows_read: int,
     rejected: Iterable[tuple[str, int]],
     first_rejected: Iterable[sources.Rejection],
-    history_stats: Mapping[str, int],
+    length_counts: Mapping[int, int],
     vocab: Vocabulary,
     split_counts: Mapping[str, int],
     train_only: Iterable[tuple[str, int]],
     item_rows_rejected: Iterable[tuple[str, int]],
     max_len: int,
     exclude_seen: bool = True,
+    max_len_setting: int | str | None = None,
     users_without_sampled_negatives: Mapping[str, int] | None = None,
     num_eval_negatives: int | None = None,
     refused: Iterable[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     rows_rejected = dict.fromkeys(REJECTION_REASONS, 0)
     rows_rejected.update(dict(rejected))
-    users, actions = history_stats["users"], history_stats["actions"]
+    users = sum(length_counts.values())
+    actions = sum(n * c for n, c in length_counts.items())
     items = vocab.num_items
     density = actions / (users * items) if users and items else 0.0
     return {
@@ -79,9 +81,11 @@ def build_report(
         # Catalog items no kept interaction mentions (DataConfig.item_catalog "item_table").
         "items_without_interactions": vocab.items_without_interactions,
         "max_len": max_len,
+        # "auto" when the ingestion chose max_len from the lengths (the 99th percentile).
+        "max_len_setting": max_len if max_len_setting is None else max_len_setting,
         "exclude_seen": exclude_seen,
-        "sequences_truncated": history_stats["longer_than_max_len"],
-        "max_sequence_length": history_stats["max_length"],
+        "sequences_truncated": sum(c for n, c in length_counts.items() if n > max_len),
+        "max_sequence_length": max(length_counts, default=0),
         "item_rows_rejected": dict(item_rows_rejected),
     }
 
@@ -156,6 +160,8 @@ def format_table(report: Mapping[str, Any]) -> str:
     rows.append(("items without category", f"{report['items_without_category']:,}"))
     if report.get("items_without_interactions"):  # item_catalog "item_table"
         rows.append(("items without interactions", f"{report['items_without_interactions']:,}"))
+    if report.get("max_len_setting") == "auto":
+        rows.append(("max_len (auto: 99th percentile)", f"{report['max_len']:,}"))
     rows.append((f"sequences > max_len {report['max_len']}", f"{report['sequences_truncated']:,}"))
     if "exclude_seen" in report:
         rows.append(("seen items excluded", "yes" if report["exclude_seen"] else "no"))

@@ -8,8 +8,9 @@ item counts (the popularity baseline) beside them.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -244,6 +245,41 @@ def BuildVocabulary(  # noqa: N802
 # --------------------------------------------------------------------------- split
 
 
+def auto_max_len(
+    length_counts: Mapping[int, int], min_eval_interactions: int, percentile: int, cap: int
+) -> int:
+    """The `percentile`-th percentile of the training sequences' lengths (a held-out user's
+    history without its validation and test items), at most `cap`, at least 1, from the
+    number of users per history length."""
+    train = {}
+    for n, users in length_counts.items():
+        length = n if n < min_eval_interactions else n - 2
+        train[length] = train.get(length, 0) + users
+    total = sum(train.values())
+    if not total:
+        return 1
+    needed, seen = math.ceil(total * percentile / 100), 0
+    for length in sorted(train):
+        seen += train[length]
+        if seen >= needed:
+            return max(1, min(cap, length))
+    return max(1, min(cap, max(train)))
+
+
+@beam.ptransform_fn
+def HistoryLengths(  # noqa: N802
+    histories: beam.PCollection[UserHistory],
+) -> beam.PCollection[dict[int, int]]:
+    """One {history length: users} for the whole log (the data report's sequence
+    statistics and `max_len="auto"` come from it)."""
+    return (
+        histories
+        | "Length" >> beam.Map(lambda h: len(h.items))
+        | "UsersPerLength" >> beam.combiners.Count.PerElement()
+        | "ToDict" >> beam.combiners.ToDict()
+    )
+
+
 def leave_one_out(
     items: list[int], max_len: int, min_eval_interactions: int
 ) -> tuple[list[int], tuple[list[int], int] | None, tuple[list[int], int] | None]:
@@ -260,7 +296,7 @@ def leave_one_out(
 
 
 class _LeaveOneOutFn(beam.DoFn):
-    def __init__(self, max_len: int, min_eval_interactions: int, num_eval_negatives: int):
+    def __init__(self, max_len: int | None, min_eval_interactions: int, num_eval_negatives: int):
         self._max_len = max_len
         self._min_eval = min_eval_interactions
         self._num_negatives = num_eval_negatives
@@ -271,12 +307,14 @@ class _LeaveOneOutFn(beam.DoFn):
             self._cache = (id(vocab), vocab.item_index())
         return self._cache[1]
 
-    def process(self, history: UserHistory, vocab: Vocabulary) -> Iterator:
+    def process(
+        self, history: UserHistory, vocab: Vocabulary, max_len: int | None = None
+    ) -> Iterator:
         index = self._index(vocab)
         items = [index[i] for i in history.items]
         if len(items) < self._min_eval:
             yield pvalue.TaggedOutput(TRAIN_ONLY, "fewer_than_min_interactions")
-        train, val, test = leave_one_out(items, self._max_len, self._min_eval)
+        train, val, test = leave_one_out(items, max_len or self._max_len, self._min_eval)
         if len(set(train)) >= vocab.num_items:
             # No item outside the sequence to draw a training negative from.
             yield pvalue.TaggedOutput(REFUSED, "training_sequence_holds_every_item")
@@ -302,17 +340,21 @@ class _LeaveOneOutFn(beam.DoFn):
 def SplitLeaveOneOut(  # noqa: N802
     histories: beam.PCollection[UserHistory],
     vocabulary: beam.PCollection[Vocabulary],
-    max_len: int,
+    max_len: int | beam.pvalue.AsSingleton,
     min_eval_interactions: int,
     num_eval_negatives: int,
 ) -> pvalue.DoOutputsTuple:
     """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_only`: reason;
     `train_items`: the item indices of each user's training part, untruncated; `refused`:
     the reason a user has no training example (its sequence holds every item, so no
-    negative can be drawn for it; the user is still evaluated)."""
+    negative can be drawn for it; the user is still evaluated). `max_len`: an integer, or
+    a singleton side input (the one `max_len="auto"` chose)."""
+    fixed = max_len if isinstance(max_len, int) else None
+    side = {} if fixed is not None else {"max_len": max_len}
     return histories | "LeaveOneOut" >> beam.ParDo(
-        _LeaveOneOutFn(max_len, min_eval_interactions, num_eval_negatives),
+        _LeaveOneOutFn(fixed, min_eval_interactions, num_eval_negatives),
         vocab=beam.pvalue.AsSingleton(vocabulary),
+        **side,
     ).with_outputs(
         features.SPLIT_TRAIN,
         features.SPLIT_EVAL,

@@ -285,3 +285,14 @@ def test_to_tf_example_uses_the_contract_feature_names():
         transforms.to_tf_example(transforms.TrainSequence("u", [2]))
     )
     assert set(train.features.feature) == {features.USER_ID, features.ITEM_SEQ}
+
+
+def test_auto_max_len_is_a_percentile_of_the_training_lengths_capped():
+    from components.sequence_gen.transforms import auto_max_len
+
+    # 99 users with 10 items (8 to train), one with 502 (500 to train).
+    counts = {10: 99, 502: 1}
+    assert auto_max_len(counts, 3, 99, 200) == 8
+    assert auto_max_len(counts, 3, 100, 200) == 200  # capped
+    assert auto_max_len({2: 5}, 3, 99, 200) == 2  # train-only users keep every item
+    assert auto_max_len({}, 3, 99, 200) == 1

@@ -41,7 +41,9 @@ def main(args: argparse.Namespace, beam_args: list[str]) -> int:
 def _ingest(args: argparse.Namespace, beam_args: list[str], out: Path) -> dict:
     from components.sequence_gen import ingest
 
-    layer = configurator.resolve(args.config, configurator.from_flags(args))
+    layer = configurator.resolve(
+        args.config, configurator.from_flags(args), user_log=args.dataset == "csv"
+    )
     source = configurator.source_config(layer) or source_from_args(args, out)
     log(f"ingesting {source.name} from {', '.join(source.paths)}")
     start = time.monotonic()

@@ -40,7 +40,9 @@ def build_config(args: argparse.Namespace, beam_args: list[str]):
         flags.setdefault("train", {})["epochs"] = 0
     if beam_args:
         flags["beam_args"] = list(beam_args)
-    layer = configurator.resolve(args.config, flags, demo=args.dataset == "synthetic")
+    layer = configurator.resolve(
+        args.config, flags, demo=args.dataset == "synthetic", user_log=args.dataset == "csv"
+    )
     source = None
     if "source" not in layer:
         source = source_from_args(args, Path(configurator.output_root(layer)))
