@@ -82,7 +82,7 @@ def test_ingest_generic_csv_with_flags(tmp_path):
         (["--dataset", "csv"], "--dataset csv needs --data-path"),
         (["--dataset", "csv", "--data-path", "/nonexistent.csv"], "input file not found"),
         (["--dataset", "csv", "--data-path", "x.csv", "--format", "xls"], "unknown format 'xls'"),
-        (["--max-len", "0"], "max_len must be >= 1, got 0"),
+        (["--max-len", "0"], "max_len must be an integer >= 1 or 'auto', got 0"),
     ],
 )
 def test_bad_arguments_get_a_message_not_a_traceback(tmp_path, capsys, args, message):
