@@ -59,6 +59,7 @@ def test_executor_writes_every_output_artifact(tmp_path):
     assert sorted(os.listdir(outputs["vocabulary"][0].uri)) == [
         "categories.tsv",
         "items.tsv",
+        "max_len.txt",
         "train_counts.tsv",
     ]
     report = json.loads(open(os.path.join(outputs["report"][0].uri, "data_report.json")).read())
