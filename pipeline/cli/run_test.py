@@ -51,47 +51,20 @@ def test_a_contradiction_is_a_config_error(tmp_path):
         _config(tmp_path, "--num-interests", "3", "--top-k", "5")
 
 
-def test_a_second_run_on_a_busy_output_root_stops_at_once_with_a_message(tmp_path, capsys):
-    import subprocess
-    import sys
-    import textwrap
-
+def test_a_second_run_on_a_busy_output_root_stops_at_once_with_a_message(
+    tmp_path, capsys, run_holding
+):
     out = tmp_path / "out"
-    holder = subprocess.Popen(  # the first run, holding the output root
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys
-                from components.sequence_gen.config import SourceConfig
-                from pipeline.config import PipelineConfig
-                from pipeline.run_lock import output_root_lock
-                config = PipelineConfig(SourceConfig(paths=("x",)), output_root={str(out)!r})
-                with output_root_lock(config):
-                    print("running", flush=True)
-                    sys.stdin.readline()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "running"
-        data = tmp_path / "demo"
-        data.mkdir()
-        (data / synthetic.INTERACTIONS_FILE).write_text("")
+    data = tmp_path / "demo"
+    data.mkdir()
+    (data / synthetic.INTERACTIONS_FILE).write_text("")
+    with run_holding(out) as pid:  # the first run, holding the output root
         argv = ["run", "--data-dir", str(data), "--output-root", str(out)]
         assert pipeline_runner.main(argv) == 2
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=60)
     err = capsys.readouterr().err.strip().splitlines()
     assert "Traceback" not in "\n".join(err)
     assert err[-1:] == [
-        f"error: another run (pid {holder.pid}) is using {out.resolve()}; wait for it to end "
+        f"error: another run (pid {pid}) is using {out.resolve()}; wait for it to end "
         f"or give another --output-root (lock: {out.resolve() / 'metadata.sqlite.lock'})"
     ]
     assert not (out / "pipeline").exists()
