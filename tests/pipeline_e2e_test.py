@@ -5,6 +5,7 @@ and the Evaluator's gate refusing a worse model."""
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -233,6 +234,14 @@ def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(t
     args += ["--output-root", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")]
     args += ["--epochs", "3", "--", "--direct_running_mode=in_memory"]
     assert pipeline_runner.main(args) == 0
+    # The console holds the run's own lines: few, no traceback or warning, each epoch once.
+    captured = capfd.readouterr()
+    printed = (captured.out + captured.err).splitlines()
+    assert len(printed) <= 80, "\n".join(printed)
+    assert not [line for line in printed if "Traceback" in line or "Warning" in line]
+    epochs = [m.group(1) for line in printed if (m := re.search(r"\] +epoch (\d+):", line))]
+    assert epochs and len(epochs) == len(set(epochs))
+    assert any("objective: softmax (auto:" in line for line in printed)
     report = json.loads((tmp_path / "r.json").read_text())
     data_report = report["data"]
     assert data_report["max_len_setting"] == "auto"
