@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 import sair_keras  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
+
+# Google's client libraries warn at import that Python 3.10 is old; the console is the
+# user's (`pipeline.console` keeps this filter for the Beam workers and the log file).
+warnings.filterwarnings("ignore", category=FutureWarning)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -383,6 +383,7 @@ def test_a_trainer_killed_mid_training_resumes_at_the_next_epoch_on_rerun(tmp_pa
     )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     printed = rerun.stdout + rerun.stderr
+    assert "Warning" not in printed and "Traceback" not in printed  # a fresh process's console
     assert f"resuming training at epoch {done + 1} (" in printed
     assert f"epoch {done + 2}:" in printed and "epoch 1:" not in printed
     assert not glob.glob(str(state))  # exported: the checkpoint is gone
