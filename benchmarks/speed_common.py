@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import tempfile
@@ -50,5 +49,7 @@ def ingested_ml1m(shared_data: str) -> Iterator:
 def write_results(path: str | Path, results: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    from quality_summary import to_json  # one format for every results file
+
+    path.write_text(to_json(results))
     print(f"wrote {path}")
