@@ -37,6 +37,7 @@ from components.sequence_gen.config import (
     ITEM_CATALOGS,
     DataConfig,
     SourceConfig,
+    parse_cutoff,
     parse_max_len,
 )
 from pipeline.config import RUNNERS, EvaluationConfig, KubeflowConfig, PipelineConfig
@@ -129,7 +130,11 @@ def _attribute_help(cls: type) -> dict[str, str]:
 
 
 # Settings whose flag parses its value with a function of its own.
-_FLAG_TYPES = {("data", "max_len"): parse_max_len}
+_FLAG_TYPES = {
+    ("data", "max_len"): parse_max_len,
+    ("data", "val_cutoff"): parse_cutoff,
+    ("data", "test_cutoff"): parse_cutoff,
+}
 
 
 def settings() -> list[Setting]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from components.sequence_gen.config import DataConfig
 from pipeline import configurator
 from sair_keras.config import ConfigError, ModelConfig, TrainConfig
 
@@ -124,3 +125,21 @@ def test_max_len_auto_is_the_default_for_user_logs_and_a_flag_value():
     assert configurator.resolve(None, flags, user_log=True)["data"] == {"max_len": 30}
     with pytest.raises(ConfigError, match="max_len must be an integer >= 1 or 'auto'"):
         configurator.data_config({"data": {"max_len": "long"}})
+
+
+def test_the_temporal_split_and_k_core_are_flags_with_cutoffs_as_numbers_or_times():
+    args = ["--split", "temporal", "--val-cutoff", "0.8", "--test-cutoff", "0.9"]
+    config = configurator.data_config(configurator.from_flags(_parse(args)))
+    assert (config.split, config.cutoffs()) == ("temporal", (0.8, 0.9))
+    args = ["--split", "temporal", "--cutoff-unit", "time"]
+    args += ["--val-cutoff", "2024-05-01", "--test-cutoff", "1714694400"]
+    config = configurator.data_config(configurator.from_flags(_parse(args)))
+    assert config.cutoffs() == (1714521600.0, 1714694400.0)  # 2024-05-01 and 05-03, UTC
+    args = ["--min-user-interactions", "5", "--min-item-interactions", "3"]
+    config = configurator.data_config(configurator.from_flags(_parse(args)))
+    assert (config.min_user_interactions, config.min_item_interactions, config.k_core) == (
+        5,
+        3,
+        True,
+    )
+    assert not DataConfig().k_core

@@ -4,6 +4,7 @@ rules that turn them into sequence examples (`DataConfig`, defaults from the pap
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 from typing import Any
 
@@ -11,7 +12,9 @@ from sair_keras.config import ConfigError, dataclass_from_dict
 
 TEXT_FORMATS = ("csv", "tsv", "delimited")
 FORMATS = (*TEXT_FORMATS, "parquet")
-TIME_TYPES = ("numeric", "iso8601")
+TIME_TYPES = ("numeric", "iso8601", "position")
+SPLITS = ("leave_one_out", "temporal")
+CUTOFF_UNITS = ("fraction", "time")
 ITEM_CATALOGS = ("interactions", "item_table")
 ID_TYPES = ("string", "int")
 
@@ -24,6 +27,28 @@ AUTO_MAX_LEN_CAP = 200
 def parse_max_len(text: str) -> int | str:
     """A `max_len` flag's value: a positive integer or "auto"."""
     return AUTO if text == AUTO else int(text)
+
+
+def parse_cutoff(text: str) -> float | str:
+    """A temporal cutoff flag's value: a number, or an ISO 8601 time kept as text."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def cutoff_seconds(value: float | str) -> float:
+    """A cutoff of unit "time" as a number: ISO 8601 text → seconds since the epoch (UTC
+    when no zone is given), the unit the ingestion reads "iso8601" times in."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"a cutoff must be a number or an ISO 8601 time, got {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +85,12 @@ class DataConfig:
     max_rejected_fraction: float = 0.05
     item_catalog: str = "interactions"
     exclude_seen: bool = True
+    min_user_interactions: int = 1
+    min_item_interactions: int = 1
+    split: str = "leave_one_out"
+    val_cutoff: float | str | None = None
+    test_cutoff: float | str | None = None
+    cutoff_unit: str = "fraction"
 
     def __post_init__(self) -> None:
         if self.max_len != AUTO and (not isinstance(self.max_len, int) or self.max_len < 1):
@@ -79,6 +110,44 @@ class DataConfig:
             raise ConfigError(
                 f"item_catalog must be one of {ITEM_CATALOGS}, got {self.item_catalog!r}"
             )
+        for name in ("min_user_interactions", "min_item_interactions"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.split not in SPLITS:
+            raise ConfigError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if self.cutoff_unit not in CUTOFF_UNITS:
+            raise ConfigError(
+                f"cutoff_unit must be one of {CUTOFF_UNITS}, got {self.cutoff_unit!r}"
+            )
+        if self.split == "temporal":
+            self.cutoffs()  # validates them
+
+    @property
+    def k_core(self) -> bool:
+        return self.min_user_interactions > 1 or self.min_item_interactions > 1
+
+    def cutoffs(self) -> tuple[float, float]:
+        """(validation, test) cutoffs of the temporal split: fractions or times."""
+        if self.val_cutoff is None or self.test_cutoff is None:
+            raise ConfigError('split "temporal" needs val_cutoff and test_cutoff')
+        if self.cutoff_unit == "fraction":
+            values = []
+            for name in ("val_cutoff", "test_cutoff"):
+                v = getattr(self, name)
+                if not isinstance(v, (int, float)) or not 0.0 < v < 1.0:
+                    raise ConfigError(
+                        f'{name} with cutoff_unit "fraction" must be a number in (0, 1), got {v!r}'
+                    )
+                values.append(float(v))
+            val, test = values
+        else:
+            val, test = cutoff_seconds(self.val_cutoff), cutoff_seconds(self.test_cutoff)
+        if not val < test:
+            raise ConfigError(
+                f"val_cutoff must come before test_cutoff, got {self.val_cutoff!r} and "
+                f"{self.test_cutoff!r}"
+            )
+        return val, test
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -129,7 +198,9 @@ class SourceConfig:
       quoted: parse text with CSV quoting rules (needed when fields hold the delimiter).
       encoding: of text files; a row that does not decode is rejected and counted.
       id_type: "int" rejects ids that are not integers; "string" takes any non-empty id.
-      time_type: "numeric" (seconds, or any number that orders) or "iso8601".
+      time_type: "numeric" (seconds, or any number that orders), "iso8601", or "position"
+        (an order-only log: the column numbers each user's interactions, it is no time; the
+        temporal split refuses it).
       rating_column: optional; rows with a NaN rating or one below `min_rating` are rejected.
       category_column: optional categories inside the interaction rows.
       items: optional separate item → categories file.

@@ -71,9 +71,19 @@ def build_pipeline(
         | "Shards" >> beam.Create(shards)
         | "Read" >> transforms.ReadInteractions(source, columns, config.min_rating, chunk_rows)
     )
-    histories = read.interactions | "Histories" >> transforms.BuildUserHistories(
+    built = read.interactions | "Histories" >> transforms.BuildUserHistories(
         sources.locator(source, shards)
     )
+    histories = built.histories
+    k_core_side: dict[str, Any] = {}
+    if config.k_core:
+        histories, k_core_removed, k_core_stable = histories | "KCore" >> transforms.KCoreFilter(
+            config.min_user_interactions, config.min_item_interactions
+        )
+        k_core_side = {
+            "k_core_removed": beam.pvalue.AsList(k_core_removed),
+            "k_core_stable": beam.pvalue.AsSingleton(k_core_stable),
+        }
 
     item_categories = [read[transforms.ITEM_CATEGORIES]]
     item_rejections = p | "NoItemFile" >> beam.Create([])
@@ -96,11 +106,18 @@ def build_pipeline(
     catalog_items = None
     if config.item_catalog == "item_table":
         catalog_items = item_categories[-1] | "CatalogItems" >> beam.Map(lambda r: r[0])
-    vocab = histories.histories | "Vocabulary" >> transforms.BuildVocabulary(
-        all_categories, catalog_items
-    )
+    vocab = histories | "Vocabulary" >> transforms.BuildVocabulary(all_categories, catalog_items)
 
-    lengths = histories.histories | "HistoryLengths" >> transforms.HistoryLengths()
+    lengths = histories | "HistoryLengths" >> transforms.HistoryLengths()
+    cutoffs = None
+    if config.split == "temporal":
+        if config.cutoff_unit == "fraction":
+            cutoff_times = histories | "TemporalCutoffs" >> transforms.TemporalCutoffs(
+                config.cutoffs()
+            )
+        else:
+            cutoff_times = p | "CutoffTimes" >> beam.Create([config.cutoffs()])
+        cutoffs = beam.pvalue.AsSingleton(cutoff_times)
     max_len: int | beam.pvalue.AsSingleton = config.max_len
     if config.max_len == AUTO:
         max_len = beam.pvalue.AsSingleton(
@@ -108,13 +125,15 @@ def build_pipeline(
             | "AutoMaxLen"
             >> beam.Map(
                 transforms.auto_max_len,
-                config.min_eval_interactions,
+                # The temporal split's training sequences are shorter than whole histories,
+                # by an amount the lengths do not tell: whole histories are measured.
+                config.min_eval_interactions if cutoffs is None else 2**31,
                 AUTO_MAX_LEN_PERCENTILE,
                 AUTO_MAX_LEN_CAP,
             )
         )
-    split = histories.histories | "Split" >> transforms.SplitLeaveOneOut(
-        vocab, max_len, config.min_eval_interactions, config.num_eval_negatives
+    split = histories | "Split" >> transforms.SplitHistories(
+        vocab, max_len, config.min_eval_interactions, cutoffs
     )
     split_counts = {}
     without_negatives = {}
@@ -163,11 +182,28 @@ def build_pipeline(
         write_vocabulary, counts=beam.pvalue.AsSingleton(train_counts), length=max_len
     )
 
-    rejected = (read[transforms.REJECTED], histories[transforms.REJECTED]) | (
+    rejected = (read[transforms.REJECTED], built[transforms.REJECTED]) | (
         "AllRejections" >> beam.Flatten()
     )
 
     def make_report(_, **side: Any) -> dict[str, Any]:
+        if config.k_core:
+            side["k_core"] = {
+                "min_user_interactions": config.min_user_interactions,
+                "min_item_interactions": config.min_item_interactions,
+                "rounds": transforms.K_CORE_MAX_ROUNDS,
+                "stable": side.pop("k_core_stable"),
+            }
+        if cutoffs is not None:
+            val_time, test_time = side.pop("cutoff_times")
+            side["split"] = {
+                "protocol": "temporal",
+                "val_cutoff": config.val_cutoff,
+                "test_cutoff": config.test_cutoff,
+                "cutoff_unit": config.cutoff_unit,
+                "val_cutoff_time": val_time,
+                "test_cutoff_time": test_time,
+            }
         return report_lib.build_report(
             source_name=source.name,
             split_counts={name: side[f"n_{name}"] for name in features.SPLITS},
@@ -198,6 +234,9 @@ def build_pipeline(
             vocab=beam.pvalue.AsSingleton(vocab),
             train_only=_count_per_element(split[transforms.TRAIN_ONLY], "CountTrainOnly"),
             refused=_count_per_element(split[transforms.REFUSED], "CountRefused"),
+            not_held_out=_count_per_element(split[transforms.NOT_HELD_OUT], "CountNotHeldOut"),
+            **k_core_side,
+            **({"cutoff_times": cutoffs} if cutoffs is not None else {}),
             item_rows_rejected=_count_per_element(
                 item_rejections | "ItemReasons" >> beam.Map(lambda r: r.reason), "CountItemRej"
             ),
@@ -245,6 +284,12 @@ def run_ingestion(
 
     Raises `sources.InputError` (before any Beam work) or `report.IngestionError` (after).
     """
+    if config.split == "temporal" and source.time_type == "position":
+        raise sources.InputError(
+            f'split "temporal" needs times, but {source.name}\'s time column '
+            f'({source.time_column!r}) holds positions (time_type "position"): an '
+            "order-only log can only be split leave-one-out"
+        )
     columns = sources.preflight(source)
     if source.items is not None:
         sources.preflight_item_table(source.items, source.id_type)

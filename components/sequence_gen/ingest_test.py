@@ -1,5 +1,6 @@
 """The whole ingestion on small inputs: nothing lost, outputs readable, bad input explained."""
 
+import collections
 import gzip
 import json
 
@@ -373,3 +374,167 @@ def test_max_len_auto_is_the_99th_percentile_of_training_lengths_on_a_shop_shape
     assert catalog.max_len == chosen  # what the Trainer builds the model for
     truncated = result["sequences_truncated"]
     assert 0 < truncated <= 0.02 * result["users"] + 1  # about 1% of the users are longer
+
+
+def _log_by_user(source_dir, time_column="timestamp"):
+    """{user: [(time, item)] in time order} of a generated log, read without the pipeline."""
+    import csv
+
+    by_user = {}
+    with open(source_dir / synthetic.INTERACTIONS_FILE, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            by_user.setdefault(row["user_id"], []).append((float(row[time_column]), row["item_id"]))
+    return {u: sorted(rows, key=lambda r: r[0]) for u, rows in by_user.items()}
+
+
+def test_temporal_split_trains_only_on_interactions_before_the_validation_cutoff(tmp_path):
+    log = synthetic.SyntheticConfig(num_users=400, num_items=300, mean_length=20, seed=11)
+    directory = synthetic.generate(log, tmp_path / "log")
+    config = DataConfig(
+        split="temporal", val_cutoff=0.7, test_cutoff=0.85, max_len=500, num_eval_negatives=20
+    )
+    result, outputs = _run(tmp_path, synthetic.source_config(directory), config)
+    split = result["split"]
+    assert split["protocol"] == "temporal"
+    t_val, t_test = split["val_cutoff_time"], split["test_cutoff_time"]
+    assert t_val < t_test
+    by_user = _log_by_user(directory)
+    times = sorted(t for rows in by_user.values() for t, _ in rows)
+    assert abs(sum(t < t_val for t in times) / len(times) - 0.7) < 0.01
+
+    items = Catalog.load(outputs.vocabulary_dir).item_ids  # index → raw id
+    train = _read_split(outputs.examples_dir, "train")
+    assert train
+    for user, ex in train.items():
+        before = [i for t, i in by_user[user] if t < t_val]
+        # Every training interaction comes before the cutoff, and all of them are there.
+        assert [items[i] for i in ex["item_seq"]] == before
+    assert not any(all(t >= t_val for t, _ in rows) and u in train for u, rows in by_user.items())
+
+    for split_name, start, end in (("eval", t_val, t_test), ("test", t_test, float("inf"))):
+        cases = _read_split(outputs.examples_dir, split_name)
+        assert cases, split_name
+        for user, ex in cases.items():
+            position = next(k for k, (t, _) in enumerate(by_user[user]) if start <= t < end)
+            first_time, first_item = by_user[user][position]
+            assert items[ex["target"][0]] == first_item
+            assert [items[i] for i in ex["item_seq"]] == [i for _, i in by_user[user][:position]]
+    assert "split" in report.format_table(result) and "temporal" in report.format_table(result)
+    assert sum(result["users_not_held_out"].values()) > 0
+
+
+def test_temporal_split_with_times_as_cutoffs(tmp_path):
+    _write_log(tmp_path / "log.csv", GOOD_ROWS)
+    source = SourceConfig(paths=(str(tmp_path / "log.csv"),), rating_column="rating")
+    config = DataConfig(
+        split="temporal", val_cutoff=2, test_cutoff=4, cutoff_unit="time", num_eval_negatives=1
+    )
+    result, outputs = _run(tmp_path, source, config)
+    assert (result["split"]["val_cutoff_time"], result["split"]["test_cutoff_time"]) == (2, 4)
+    items = Catalog.load(outputs.vocabulary_dir).item_ids
+    test = {
+        u: (items[c["target"][0]]) for u, c in _read_split(outputs.examples_dir, "test").items()
+    }
+    evals = {u: items[c["target"][0]] for u, c in _read_split(outputs.examples_dir, "eval").items()}
+    # Times [2, 4) validate, from 4 on test; a target needs a history before it. User 1:
+    # 10@1 11@2 12@3 13@4; users 2 (10@5 14@6 11@7) and 3 (15@8 10@9) start after the test
+    # cutoff: no history; user 4 (12@1 16@1 17@2 18@3) ends before it.
+    assert evals == {"1": "11", "4": "17"}
+    assert test == {"1": "13"}
+    assert result["users_not_held_out"] == {
+        "eval_no_interaction_in_period": 2,
+        "test_no_history_before_target": 2,
+        "test_no_interaction_in_period": 1,
+    }
+
+
+def test_an_order_only_log_is_refused_for_the_temporal_split(tmp_path):
+    log = synthetic.SyntheticConfig(num_users=50, num_items=40, mean_length=6, order_only=True)
+    source = synthetic.source_config(synthetic.generate(log, tmp_path / "log"), order_only=True)
+    config = DataConfig(split="temporal", val_cutoff=0.8, test_cutoff=0.9)
+    with pytest.raises(sources.InputError, match="order-only log") as raised:
+        _run(tmp_path, source, config)
+    assert "position" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(split="temporal"), "needs val_cutoff and test_cutoff"),
+        (dict(split="temporal", val_cutoff=0.9, test_cutoff=0.8), "before test_cutoff"),
+        (dict(split="temporal", val_cutoff=0.5, test_cutoff=1.5), r"in \(0, 1\)"),
+        (
+            dict(
+                split="temporal",
+                val_cutoff="2001-01-01",
+                test_cutoff="2000-01-01",
+                cutoff_unit="time",
+            ),
+            "before",
+        ),
+        (dict(split="random"), "split must be one of"),
+        (dict(min_item_interactions=0), "min_item_interactions must be >= 1"),
+    ],
+)
+def test_invalid_split_and_k_core_settings_are_refused(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        DataConfig(**bad)
+
+
+def test_k_core_filtering_accounts_for_every_removed_row(tmp_path):
+    log = synthetic.SyntheticConfig(num_users=300, num_items=900, mean_length=6, seed=2)
+    directory = synthetic.generate(log, tmp_path / "log")
+    config = DataConfig(min_user_interactions=5, min_item_interactions=5, num_eval_negatives=5)
+    result, outputs = _run(tmp_path, synthetic.source_config(directory), config)
+    rejected = result["rows_rejected"]
+    assert rejected[sources.ITEM_BELOW_MIN] > 0 and rejected[sources.USER_BELOW_MIN] > 0
+    assert result["rows_read"] == result["rows_kept"] + sum(rejected.values())
+    assert result["k_core"]["stable"]
+    # The same fixed point as filtering by hand, to the row.
+    by_user = {u: [i for _, i in rows] for u, rows in _log_by_user(directory).items()}
+    while True:
+        counts = collections.Counter(i for items in by_user.values() for i in items)
+        kept = {u: [i for i in items if counts[i] >= 5] for u, items in by_user.items()}
+        kept = {u: items for u, items in kept.items() if len(items) >= 5}
+        if kept == by_user:
+            break
+        by_user = kept
+    assert result["rows_kept"] == sum(map(len, by_user.values()))
+    assert result["users"] == len(by_user)
+    assert min(Vocabulary.read(outputs.vocabulary_dir).item_counts) >= 5
+    assert "k-core (users, items)" in report.format_table(result)
+
+
+def test_a_shop_shaped_order_only_log_runs_the_generic_path(tmp_path):
+    # Short sequences over 10^4+ items, numeric attribute ids as categories, a tenth of the
+    # items without any, and positions instead of times.
+    shop = synthetic.SyntheticConfig(
+        num_users=4000,
+        num_items=14000,
+        num_categories=40,
+        mean_length=7,
+        popularity_exponent=0.5,
+        numeric_categories=True,
+        uncategorized_fraction=0.1,
+        order_only=True,
+        seed=9,
+    )
+    directory = synthetic.generate(shop, tmp_path / "shop")
+    source = synthetic.source_config(directory, order_only=True)
+    result, outputs = _run(tmp_path, source, DataConfig(max_len="auto", num_eval_negatives=100))
+    assert result["avg_length"] < 10
+    assert result["items"] >= 10_000
+    assert (
+        result["rows_read"]
+        == result["rows_kept"]
+        == sum(map(len, _log_by_user(directory, "position").values()))
+    )
+    assert result["items_without_category"] > 0.05 * result["items"]
+    catalog = Catalog.load(outputs.vocabulary_dir)
+    assert all(name.isdigit() for name in catalog.category_names[2:])
+    # Positions order each user's interactions: the test target is the user's last item.
+    by_user = _log_by_user(directory, "position")
+    items = catalog.item_ids
+    test = _read_split(outputs.examples_dir, "test")
+    assert len(test) == result["examples"]["test"] > 0.75 * result["users"]
+    assert all(items[ex["target"][0]] == by_user[u][-1][1] for u, ex in test.items())

@@ -21,6 +21,8 @@ REJECTION_REASONS = (
     sources.NAN_RATING,
     sources.RATING_BELOW_MIN,
     sources.DUPLICATE,
+    sources.ITEM_BELOW_MIN,
+    sources.USER_BELOW_MIN,
 )
 
 
@@ -45,9 +47,15 @@ def build_report(
     users_without_sampled_negatives: Mapping[str, int] | None = None,
     num_eval_negatives: int | None = None,
     refused: Iterable[tuple[str, int]] = (),
+    k_core_removed: Iterable[tuple[str, int]] = (),
+    k_core: Mapping[str, Any] | None = None,
+    split: Mapping[str, Any] | None = None,
+    not_held_out: Iterable[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     rows_rejected = dict.fromkeys(REJECTION_REASONS, 0)
     rows_rejected.update(dict(rejected))
+    for reason, n in k_core_removed:
+        rows_rejected[reason] += n
     users = sum(length_counts.values())
     actions = sum(n * c for n, c in length_counts.items())
     items = vocab.num_items
@@ -70,6 +78,13 @@ def build_report(
         ],
         "examples": dict(split_counts),
         "users_train_only": dict(train_only),
+        # How the held-out cases were chosen: {"protocol": "leave_one_out"}, or the temporal
+        # split with its cutoffs as times ("val_cutoff_time", "test_cutoff_time").
+        "split": dict(split or {"protocol": "leave_one_out"}),
+        # Temporal split: users without a validation or test case, by reason.
+        "users_not_held_out": dict(not_held_out),
+        # k-core filtering: its minimums and whether the result is stable (None: off).
+        "k_core": dict(k_core) if k_core else None,
         # Users without a training example (reason → count): a training sequence that holds
         # every item leaves no negative to draw. They are still evaluated.
         "users_refused_for_training": dict(refused),
@@ -104,10 +119,29 @@ def check_report(report: Mapping[str, Any], max_rejected_fraction: float) -> Non
             f"every one of the {read} rows read was rejected ({_reasons(report)}); "
             f"first bad rows:\n{first}"
         )
+    k_core = report.get("k_core")
+    if k_core and not k_core["stable"]:
+        raise IngestionError(
+            f"k-core filtering did not reach its fixed point in {k_core['rounds']} rounds "
+            f"(min_user_interactions {k_core['min_user_interactions']}, "
+            f"min_item_interactions {k_core['min_item_interactions']}): some kept users or "
+            "items still have fewer interactions; lower the minimums or filter the log first"
+        )
+    filtered = sum(report["rows_rejected"].get(r, 0) for r in K_CORE_REASONS)
+    rejected -= filtered  # removals the settings asked for are not bad rows
     if rejected / read > max_rejected_fraction:
         raise IngestionError(
             f"{rejected} of {read} rows rejected ({rejected / read:.1%} > max_rejected_fraction "
             f"{max_rejected_fraction:.1%}; {_reasons(report)}); first bad rows:\n{first}"
+        )
+    temporal = report.get("split", {}).get("protocol") == "temporal"
+    empty = [s for s in ("eval", "test") if not report["examples"].get(s)]
+    if temporal and empty:
+        raise IngestionError(
+            f"the temporal split left the {' and '.join(empty)} split empty "
+            f"({report['split']}; users not held out: "
+            f"{report['users_not_held_out']}): move the cutoffs so that both periods hold "
+            "interactions of users with history before them"
         )
     if not report["examples"].get("test"):
         raise IngestionError(
@@ -116,6 +150,9 @@ def check_report(report: Mapping[str, Any], max_rejected_fraction: float) -> Non
             f"test item; the longest history has {report.get('max_sequence_length', 0)}), so "
             "no model could be evaluated; give a log with longer user histories"
         )
+
+
+K_CORE_REASONS = (sources.ITEM_BELOW_MIN, sources.USER_BELOW_MIN)
 
 
 def _reasons(report: Mapping[str, Any]) -> str:
@@ -128,6 +165,10 @@ def write_report(report: Mapping[str, Any], path: str) -> None:
 
 def read_report(path: str) -> dict[str, Any]:
     return json.loads(fileio.read_text(path))
+
+
+def _time_text(t: float) -> str:
+    return str(int(t)) if float(t).is_integer() else str(t)
 
 
 def format_table(report: Mapping[str, Any]) -> str:
@@ -152,6 +193,20 @@ def format_table(report: Mapping[str, Any]) -> str:
         rows.append((f"{split} examples", f"{n:,}"))
     for reason, n in report["users_train_only"].items():
         rows.append((f"train-only users: {reason}", f"{n:,}"))
+    split = report.get("split", {"protocol": "leave_one_out"})
+    if split["protocol"] == "temporal":
+        rows.append(("split", "temporal"))
+        rows.append(("validation from", _time_text(split["val_cutoff_time"])))
+        rows.append(("test from", _time_text(split["test_cutoff_time"])))
+        for reason, n in report.get("users_not_held_out", {}).items():
+            rows.append((f"not held out: {reason}", f"{n:,}"))
+    else:
+        rows.append(("split", "leave-one-out"))
+    if report.get("k_core"):
+        k = report["k_core"]
+        rows.append(
+            ("k-core (users, items)", f"{k['min_user_interactions']}, {k['min_item_interactions']}")
+        )
     for reason, n in report.get("users_refused_for_training", {}).items():
         rows.append((f"refused for training: {reason}", f"{n:,}"))
     for split, n in report.get("users_without_sampled_negatives", {}).items():

@@ -38,6 +38,9 @@ NON_NUMERIC_RATING = "non_numeric_rating"
 NAN_RATING = "nan_rating"
 RATING_BELOW_MIN = "rating_below_min"
 DUPLICATE = "duplicate"
+# Removed by k-core filtering (DataConfig.min_item_interactions / min_user_interactions).
+ITEM_BELOW_MIN = "item_below_min_interactions"
+USER_BELOW_MIN = "user_below_min_interactions"
 
 # Row ids order rows across files: file index in the high bits, line number in the low bits.
 _LINE_BITS = 40

@@ -7,6 +7,11 @@ popularity, or (with `noise`) any item by popularity. The same config gives the 
 
 Files: `interactions.csv` (user_id,item_id,timestamp,rating) and `items.csv`
 (item_id,categories with "|"), read by the generic CSV source.
+
+Options give the shapes of other logs: `numeric_categories` writes categories as numeric
+attribute ids (a shop's), `uncategorized_fraction` leaves some items without any, and
+`order_only` writes a `position` column (each user's interactions numbered 1, 2, ...)
+instead of times, as logs that keep only the order do.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ class SyntheticConfig:
     noise: float = 0.15
     popularity_exponent: float = 1.0
     seed: int = 0
+    numeric_categories: bool = False
+    uncategorized_fraction: float = 0.0
+    order_only: bool = False
 
     def __post_init__(self) -> None:
         for name in ("num_users", "num_items", "num_categories", "interests_per_user"):
@@ -44,11 +52,20 @@ class SyntheticConfig:
                 f"interests_per_user ({self.interests_per_user}) exceeds num_categories "
                 f"({self.num_categories})"
             )
+        if not 0.0 <= self.uncategorized_fraction <= 1.0:
+            raise ConfigError(
+                f"uncategorized_fraction must be in [0, 1], got {self.uncategorized_fraction}"
+            )
         if self.mean_length < self.min_length:
             raise ConfigError(f"mean_length {self.mean_length} < min_length {self.min_length}")
 
 
-def source_config(directory: str | Path) -> SourceConfig:
+TIME_COLUMN = "timestamp"
+POSITION_COLUMN = "position"
+
+
+def source_config(directory: str | Path, order_only: bool = False) -> SourceConfig:
+    """The source of a generated log (`order_only`: as generated with that option)."""
     d = Path(directory)
     return SourceConfig(
         paths=(str(d / INTERACTIONS_FILE),),
@@ -56,7 +73,8 @@ def source_config(directory: str | Path) -> SourceConfig:
         has_header=True,
         user_column="user_id",
         item_column="item_id",
-        time_column="timestamp",
+        time_column=POSITION_COLUMN if order_only else TIME_COLUMN,
+        time_type="position" if order_only else "numeric",
         rating_column="rating",
         id_type="int",
         name="synthetic",
@@ -85,17 +103,19 @@ def generate(config: SyntheticConfig, directory: str | Path, users_per_chunk: in
     cat_weight = np.array([popularity[m].sum() for m in members]) + 1e-9
     cat_weight /= cat_weight.sum()
 
+    uncategorized = rng.random(n_items) < config.uncategorized_fraction
     with open(d / ITEMS_FILE, "w", encoding="utf-8") as f:
         f.write("item_id,categories\n")
         for i in range(n_items):
-            cats = [f"genre_{primary[i]:02d}"]
-            if secondary[i] >= 0:
-                cats.append(f"genre_{secondary[i]:02d}")
+            cats = [] if uncategorized[i] else [_category(primary[i], config)]
+            if secondary[i] >= 0 and cats:
+                cats.append(_category(secondary[i], config))
             f.write(f"{i + 1},{'|'.join(cats)}\n")
 
     extra = max(config.mean_length - config.min_length, 1e-9)
     with open(d / INTERACTIONS_FILE, "w", encoding="utf-8") as f:
-        f.write("user_id,item_id,timestamp,rating\n")
+        time_column = POSITION_COLUMN if config.order_only else TIME_COLUMN
+        f.write(f"user_id,item_id,{time_column},rating\n")
         for start in range(0, config.num_users, users_per_chunk):
             users = range(start, min(start + users_per_chunk, config.num_users))
             lines = []
@@ -118,6 +138,8 @@ def generate(config: SyntheticConfig, directory: str | Path, users_per_chunk: in
                 times = (
                     978_300_000 + rng.integers(0, 10**7) + np.cumsum(rng.integers(1, 5000, size=n))
                 )
+                if config.order_only:
+                    times = np.arange(1, n + 1)
                 ratings = rng.integers(1, 6, size=n)
                 lines.extend(
                     f"{u + 1},{i + 1},{t},{r}\n"
@@ -129,7 +151,14 @@ def generate(config: SyntheticConfig, directory: str | Path, users_per_chunk: in
     return d
 
 
+def _category(c: int, config: SyntheticConfig) -> str:
+    # Numeric attribute ids look like a shop's (sparse, wide); names like MovieLens genres.
+    return str(1000 + 37 * int(c)) if config.numeric_categories else f"genre_{c:02d}"
+
+
 def _cdf(weights: np.ndarray) -> np.ndarray:
+    if weights.size == 0:  # a category without items is never drawn from
+        return weights
     c = np.cumsum(weights)
     c /= c[-1]
     c[-1] = 1.0 + 1e-12  # searchsorted(u < 1) stays in range

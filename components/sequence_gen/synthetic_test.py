@@ -77,3 +77,28 @@ def test_invalid_config_is_refused():
         synthetic.SyntheticConfig(num_categories=2, interests_per_user=3)
     with pytest.raises(ConfigError, match="num_users must be >= 1, got 0"):
         synthetic.SyntheticConfig(num_users=0)
+
+
+def test_shop_shaped_options(tmp_path):
+    config = synthetic.SyntheticConfig(
+        **{
+            **SMALL.__dict__,
+            "numeric_categories": True,
+            "uncategorized_fraction": 0.2,
+            "order_only": True,
+        }
+    )
+    d = synthetic.generate(config, tmp_path)
+    header, *lines = (d / synthetic.INTERACTIONS_FILE).read_text().splitlines()
+    assert header == "user_id,item_id,position,rating"
+    by_user = collections.defaultdict(list)
+    for line in lines:
+        user, _, position, _ = line.split(",")
+        by_user[user].append(int(position))
+    assert all(p == list(range(1, len(p) + 1)) for p in by_user.values())
+    cells = [line.split(",")[1] for line in (d / synthetic.ITEMS_FILE).read_text().splitlines()[1:]]
+    empty = sum(not c for c in cells)
+    assert 0.1 * len(cells) < empty < 0.3 * len(cells)
+    assert all(c.isdigit() for cell in cells if cell for c in cell.split("|"))
+    source = synthetic.source_config(d, order_only=True)
+    assert (source.time_column, source.time_type) == ("position", "position")

@@ -7,6 +7,7 @@ item counts (the popularity baseline) beside them.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 from collections import Counter
@@ -30,6 +31,9 @@ ITEM_CATEGORIES = "item_categories"
 TRAIN_ONLY = "train_only"
 TRAIN_ITEMS = "train_items"
 REFUSED = "refused"
+NOT_HELD_OUT = "not_held_out"
+K_CORE_REMOVED = "k_core_removed"
+K_CORE_MAX_ROUNDS = 12
 
 
 class UserChunk(NamedTuple):
@@ -41,10 +45,11 @@ class UserChunk(NamedTuple):
 
 
 class UserHistory(NamedTuple):
-    """One user's kept interactions in stable time order (raw item ids)."""
+    """One user's kept interactions in stable time order (raw item ids, their times)."""
 
     user: str
     items: list[str]
+    times: list[float] = []
 
 
 class TrainSequence(NamedTuple):
@@ -158,7 +163,7 @@ class _BuildHistoryFn(beam.DoFn):
         ]
         rows.sort(key=lambda row: (row[0], row[1]))  # time, then input order
         seen: set[tuple[str, float]] = set()
-        items = []
+        items, times = [], []
         for t, r, i in rows:
             if (i, t) in seen:
                 yield pvalue.TaggedOutput(
@@ -173,7 +178,8 @@ class _BuildHistoryFn(beam.DoFn):
                 continue
             seen.add((i, t))
             items.append(i)
-        yield UserHistory(user, items)
+            times.append(t)
+        yield UserHistory(user, items, times)
 
 
 @beam.ptransform_fn
@@ -188,6 +194,97 @@ def BuildUserHistories(  # noqa: N802
         | "OrderAndDeduplicate"
         >> beam.ParDo(_BuildHistoryFn(locate)).with_outputs(REJECTED, main="histories")
     )
+
+
+# --------------------------------------------------------------------------- k-core
+
+
+def k_core_round(
+    history: UserHistory, item_counts: Mapping[str, int], min_user: int, min_item: int
+) -> Iterator:
+    """One round of k-core filtering of one user: their interactions with items of fewer
+    than `min_item` interactions go, then the user if fewer than `min_user` remain. Main:
+    the kept UserHistory; `k_core_removed`: (reason, rows removed)."""
+    keep = [j for j, item in enumerate(history.items) if item_counts.get(item, 0) >= min_item]
+    if len(keep) < len(history.items):
+        yield pvalue.TaggedOutput(
+            K_CORE_REMOVED, (sources.ITEM_BELOW_MIN, len(history.items) - len(keep))
+        )
+    if len(keep) < min_user:
+        if keep:
+            yield pvalue.TaggedOutput(K_CORE_REMOVED, (sources.USER_BELOW_MIN, len(keep)))
+        return
+    if len(keep) == len(history.items):
+        yield history
+    else:
+        times = history.times
+        yield UserHistory(
+            history.user,
+            [history.items[j] for j in keep],
+            [times[j] for j in keep] if times else [],
+        )
+
+
+def k_core_violations(
+    history: UserHistory, item_counts: Mapping[str, int], min_user: int, min_item: int
+) -> int:
+    """The rows of this user a k-core round would remove (0 at the fixed point)."""
+    keep = sum(1 for item in history.items if item_counts.get(item, 0) >= min_item)
+    return len(history.items) - keep + (keep if keep < min_user else 0)
+
+
+@beam.ptransform_fn
+def KCoreFilter(  # noqa: N802
+    histories: beam.PCollection[UserHistory],
+    min_user_interactions: int,
+    min_item_interactions: int,
+    max_rounds: int = K_CORE_MAX_ROUNDS,
+) -> tuple[beam.PCollection, beam.PCollection, beam.PCollection]:
+    """UserHistory → (kept UserHistory, removed rows per reason as (reason, count), one
+    bool: whether the result is stable, i.e. every kept user and item has enough
+    interactions). Rounds (item counts, then filtering) are repeated `max_rounds` times; a
+    round after the fixed point removes nothing."""
+    removed = []
+    current = histories
+    for r in range(max_rounds + 1):
+        counts = beam.pvalue.AsSingleton(
+            current
+            | f"Items{r}" >> beam.Map(lambda h: h.items)
+            | f"CountItems{r}" >> beam.CombineGlobally(_CountsFn())
+        )
+        if r == max_rounds:
+            # One more count, only to check the fixed point: a round would remove nothing.
+            stable = (
+                current
+                | "WouldRemove"
+                >> beam.Map(
+                    k_core_violations,
+                    counts,
+                    min_user_interactions,
+                    min_item_interactions,
+                )
+                | "SumWouldRemove" >> beam.CombineGlobally(sum)
+                | "Stable" >> beam.Map(lambda n: n == 0)
+            )
+            break
+        out = current | f"Round{r}" >> beam.ParDo(
+            _KCoreRoundFn(min_user_interactions, min_item_interactions), counts
+        ).with_outputs(K_CORE_REMOVED, main="kept")
+        removed.append(out[K_CORE_REMOVED])
+        current = out.kept
+    totals = (
+        removed | "AllRemoved" >> beam.Flatten() | "RemovedPerReason" >> beam.CombinePerKey(sum)
+    )
+    return current, totals, stable
+
+
+class _KCoreRoundFn(beam.DoFn):
+    def __init__(self, min_user: int, min_item: int):
+        self._min_user = min_user
+        self._min_item = min_item
+
+    def process(self, history: UserHistory, item_counts: Mapping[str, int]) -> Iterator:
+        yield from k_core_round(history, item_counts, self._min_user, self._min_item)
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -295,11 +392,39 @@ def leave_one_out(
     return train[-max_len:], (train[-max_len:], items[-2]), (items[:-1][-max_len:], items[-1])
 
 
-class _LeaveOneOutFn(beam.DoFn):
-    def __init__(self, max_len: int | None, min_eval_interactions: int, num_eval_negatives: int):
+def temporal_split(
+    items: list[int], n_train: int, n_test: int, max_len: int
+) -> tuple[list[int], tuple[list[int], int] | None, tuple[list[int], int] | None]:
+    """(train prefix, (eval history, eval target), (test history, test target)) of a split in
+    time, from a user's items in time order: `n_train` of them come before the validation
+    cutoff, `n_test` before the test cutoff. The validation target is the first item of the
+    validation period, the test target the first of the test period; each history holds
+    every item before its target, the most recent `max_len`. A target without any history
+    before it, or a period without an item, gives no case."""
+    train = items[:n_train]
+    val = (train[-max_len:], items[n_train]) if 0 < n_train < n_test else None
+    test = (items[:n_test][-max_len:], items[n_test]) if 0 < n_test < len(items) else None
+    return train[-max_len:], val, test
+
+
+def not_held_out_reasons(n: int, n_train: int, n_test: int) -> list[str]:
+    """Why a user of the temporal split has no validation or no test case."""
+    reasons = []
+    if n_train == n_test:
+        reasons.append(f"{features.SPLIT_EVAL}_no_interaction_in_period")
+    elif n_train == 0:
+        reasons.append(f"{features.SPLIT_EVAL}_no_history_before_target")
+    if n_test == n:
+        reasons.append(f"{features.SPLIT_TEST}_no_interaction_in_period")
+    elif n_test == 0:
+        reasons.append(f"{features.SPLIT_TEST}_no_history_before_target")
+    return reasons
+
+
+class _SplitFn(beam.DoFn):
+    def __init__(self, max_len: int | None, min_eval_interactions: int):
         self._max_len = max_len
         self._min_eval = min_eval_interactions
-        self._num_negatives = num_eval_negatives
         self._cache: tuple[int, dict[str, int]] | None = None
 
     def _index(self, vocab: Vocabulary) -> dict[str, int]:
@@ -308,51 +433,67 @@ class _LeaveOneOutFn(beam.DoFn):
         return self._cache[1]
 
     def process(
-        self, history: UserHistory, vocab: Vocabulary, max_len: int | None = None
+        self,
+        history: UserHistory,
+        vocab: Vocabulary,
+        max_len: int | None = None,
+        cutoffs: tuple[float, float] | None = None,
     ) -> Iterator:
         index = self._index(vocab)
         items = [index[i] for i in history.items]
-        if len(items) < self._min_eval:
-            yield pvalue.TaggedOutput(TRAIN_ONLY, "fewer_than_min_interactions")
-        train, val, test = leave_one_out(items, max_len or self._max_len, self._min_eval)
-        if len(set(train)) >= vocab.num_items:
+        max_len = max_len or self._max_len
+        n = len(items)
+        if cutoffs is None:  # leave-one-out
+            train, val, test = leave_one_out(items, max_len, self._min_eval)
+            if val is None:
+                yield pvalue.TaggedOutput(TRAIN_ONLY, "fewer_than_min_interactions")
+            n_train, n_test = (n - 2, n - 1) if val is not None else (n, n)
+        else:
+            n_train, n_test = (bisect.bisect_left(history.times, c) for c in cutoffs)
+            train, val, test = temporal_split(items, n_train, n_test, max_len)
+            for reason in not_held_out_reasons(n, n_train, n_test):
+                yield pvalue.TaggedOutput(NOT_HELD_OUT, reason)
+        if train and len(set(train)) >= vocab.num_items:
             # No item outside the sequence to draw a training negative from.
             yield pvalue.TaggedOutput(REFUSED, "training_sequence_holds_every_item")
-        else:
+        elif train:
             yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, train))
-        if val is None:
-            yield pvalue.TaggedOutput(TRAIN_ITEMS, items)
-            return
-        yield pvalue.TaggedOutput(TRAIN_ITEMS, items[:-2])
+        yield pvalue.TaggedOutput(TRAIN_ITEMS, items[:n_train])
         seen = sorted(set(items))
-        n = len(items)
-        yield pvalue.TaggedOutput(
-            features.SPLIT_EVAL,
-            HeldOut(history.user, *val, seen, n - 2, sorted(set(items[:-2]))),
-        )
-        yield pvalue.TaggedOutput(
-            features.SPLIT_TEST,
-            HeldOut(history.user, *test, seen, n - 1, sorted(set(items[:-1]))),
-        )
+        for split, case, position in (
+            (features.SPLIT_EVAL, val, n_train),
+            (features.SPLIT_TEST, test, n_test),
+        ):
+            if case is not None:
+                yield pvalue.TaggedOutput(
+                    split,
+                    HeldOut(history.user, *case, seen, position, sorted(set(items[:position]))),
+                )
 
 
 @beam.ptransform_fn
-def SplitLeaveOneOut(  # noqa: N802
+def SplitHistories(  # noqa: N802
     histories: beam.PCollection[UserHistory],
     vocabulary: beam.PCollection[Vocabulary],
     max_len: int | beam.pvalue.AsSingleton,
     min_eval_interactions: int,
-    num_eval_negatives: int,
+    cutoffs: beam.pvalue.AsSingleton | None = None,
 ) -> pvalue.DoOutputsTuple:
-    """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_only`: reason;
-    `train_items`: the item indices of each user's training part, untruncated; `refused`:
-    the reason a user has no training example (its sequence holds every item, so no
-    negative can be drawn for it; the user is still evaluated). `max_len`: an integer, or
-    a singleton side input (the one `max_len="auto"` chose)."""
+    """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_items`: the
+    item indices of each user's training part, untruncated; `refused`: the reason a user
+    has no training example (its sequence holds every item, so no negative can be drawn
+    for it; the user is still evaluated).
+
+    Without `cutoffs`: leave-one-out, `train_only` counts the users too short to hold out.
+    With `cutoffs` (a singleton side input of two times, validation then test): the
+    temporal split, `not_held_out` counts why users lack a validation or test case.
+    `max_len`: an integer, or a singleton side input (the one `max_len="auto"` chose)."""
     fixed = max_len if isinstance(max_len, int) else None
     side = {} if fixed is not None else {"max_len": max_len}
-    return histories | "LeaveOneOut" >> beam.ParDo(
-        _LeaveOneOutFn(fixed, min_eval_interactions, num_eval_negatives),
+    if cutoffs is not None:
+        side["cutoffs"] = cutoffs
+    return histories | "Split" >> beam.ParDo(
+        _SplitFn(fixed, min_eval_interactions),
         vocab=beam.pvalue.AsSingleton(vocabulary),
         **side,
     ).with_outputs(
@@ -360,8 +501,29 @@ def SplitLeaveOneOut(  # noqa: N802
         features.SPLIT_EVAL,
         features.SPLIT_TEST,
         TRAIN_ONLY,
+        NOT_HELD_OUT,
         TRAIN_ITEMS,
         REFUSED,
+    )
+
+
+@beam.ptransform_fn
+def TemporalCutoffs(  # noqa: N802
+    histories: beam.PCollection[UserHistory], fractions: tuple[float, float]
+) -> beam.PCollection[tuple[float, float]]:
+    """The given quantiles of all interactions' times (the `fractions` of the interactions
+    come before each, to within one interaction), to 0.1% from Beam's approximate quantiles
+    (exact on logs of up to some ten thousand interactions)."""
+    resolution = 1000
+
+    def pick(quantiles: list[float]) -> tuple[float, float]:
+        return tuple(quantiles[round(f * resolution)] for f in fractions)
+
+    return (
+        histories
+        | "Times" >> beam.FlatMap(lambda h: h.times)
+        | "Quantiles" >> beam.ApproximateQuantiles.Globally(resolution + 1)
+        | "Pick" >> beam.Map(pick)
     )
 
 
@@ -369,7 +531,7 @@ def SplitLeaveOneOut(  # noqa: N802
 def CountTrainItems(  # noqa: N802
     train_items: beam.PCollection[list[int]],
 ) -> beam.PCollection[dict[int, int]]:
-    """The `train_items` of `SplitLeaveOneOut` → one {item index: interactions in the
+    """The `train_items` of `SplitHistories` → one {item index: interactions in the
     training split}: the popularity baseline, counted without the held-out items."""
     return train_items | "Count" >> beam.CombineGlobally(_CountsFn())
 

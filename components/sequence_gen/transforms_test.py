@@ -84,7 +84,7 @@ def test_histories_order_by_time_then_input_order_and_drop_duplicates():
         )
         assert_that(
             out.histories | beam.Map(tuple),
-            equal_to([("u", ["b", "d", "a", "c"]), ("v", ["a"])]),
+            equal_to([("u", ["b", "d", "a", "c"], [1.0, 3.0, 5.0, 5.0]), ("v", ["a"], [2.0])]),
             label="histories",
         )
         assert_that(
@@ -152,7 +152,7 @@ def test_split_leave_one_out_in_a_pipeline():
     histories = [UserHistory("u", ["e", "a", "c", "b"]), UserHistory("v", ["d", "a"])]
     with TestPipeline() as p:
         v = p | "V" >> beam.Create([vocab])
-        out = p | "H" >> beam.Create(histories) | transforms.SplitLeaveOneOut(v, 2, 3, 1)
+        out = p | "H" >> beam.Create(histories) | transforms.SplitHistories(v, 2, 3)
         # Indices: a=2, b=3, c=4, d=5, e=6.
         assert_that(
             out[features.SPLIT_TRAIN] | "T" >> beam.Map(tuple),
@@ -187,7 +187,7 @@ def test_a_training_sequence_holding_every_item_is_refused_for_training_with_a_r
     histories = [UserHistory("all", ["a", "b", "c", "a", "b"]), UserHistory("u", ["a", "b", "a"])]
     with TestPipeline() as p:
         v = p | "V" >> beam.Create([vocab])
-        out = p | "H" >> beam.Create(histories) | transforms.SplitLeaveOneOut(v, 5, 3, 1)
+        out = p | "H" >> beam.Create(histories) | transforms.SplitHistories(v, 5, 3)
         assert_that(
             out[features.SPLIT_TRAIN] | "T" >> beam.Map(lambda t: t.user),
             equal_to(["u"]),
@@ -199,6 +199,143 @@ def test_a_training_sequence_holding_every_item_is_refused_for_training_with_a_r
             label="test",
         )
         assert_that(out[transforms.REFUSED], equal_to(["training_sequence_holds_every_item"]))
+
+
+@pytest.mark.parametrize(
+    "n_train, n_test, expected",
+    [
+        # items 2..7; the first three before the validation cutoff, five before the test one.
+        (3, 5, ([2, 3, 4], ([2, 3, 4], 5), ([2, 3, 4, 5, 6], 7))),
+        (0, 5, ([], None, ([2, 3, 4, 5, 6], 7))),  # no history before the validation target
+        (3, 3, ([2, 3, 4], None, ([2, 3, 4], 5))),  # nothing in the validation period
+        (3, 6, ([2, 3, 4], ([2, 3, 4], 5), None)),  # nothing in the test period
+    ],
+)
+def test_temporal_split_targets_are_the_first_items_of_each_period(n_train, n_test, expected):
+    assert transforms.temporal_split([2, 3, 4, 5, 6, 7], n_train, n_test, 10) == expected
+
+
+def test_temporal_split_truncates_every_history_to_max_len():
+    assert transforms.temporal_split([2, 3, 4, 5, 6, 7], 3, 5, 2) == (
+        [3, 4],
+        ([3, 4], 5),
+        ([5, 6], 7),
+    )
+
+
+def test_split_in_time_in_a_pipeline_trains_only_before_the_validation_cutoff():
+    vocab = Vocabulary(("a", "b", "c", "d", "e"), (1,) * 5, (), ((1,),) * 5)
+    histories = [
+        UserHistory("u", ["e", "a", "c", "b", "d"], [1.0, 2.0, 10.0, 11.0, 20.0]),
+        UserHistory("late", ["d", "a"], [15.0, 21.0]),  # first seen in the validation period
+        UserHistory("early", ["b", "c"], [3.0, 4.0]),  # nothing after the cutoffs
+    ]
+    with TestPipeline() as p:
+        v = p | "V" >> beam.Create([vocab])
+        cutoffs = beam.pvalue.AsSingleton(p | "C" >> beam.Create([(10.0, 20.0)]))
+        out = p | "H" >> beam.Create(histories) | transforms.SplitHistories(v, 10, 3, cutoffs)
+        # Indices: a=2, b=3, c=4, d=5, e=6.
+        assert_that(
+            out[features.SPLIT_TRAIN] | "T" >> beam.Map(tuple),
+            equal_to([("u", [6, 2]), ("early", [3, 4])]),
+            label="train",
+        )
+        assert_that(
+            out[features.SPLIT_EVAL] | "E" >> beam.Map(lambda c: (c.user, c.item_seq, c.target)),
+            equal_to([("u", [6, 2], 4)]),
+            label="eval",
+        )
+        assert_that(
+            out[features.SPLIT_TEST] | "S" >> beam.Map(lambda c: (c.user, c.item_seq, c.target)),
+            equal_to([("u", [6, 2, 4, 3], 5), ("late", [5], 2)]),
+            label="test",
+        )
+        assert_that(
+            out[transforms.NOT_HELD_OUT],
+            equal_to(
+                [
+                    "eval_no_history_before_target",  # late
+                    "eval_no_interaction_in_period",  # early
+                    "test_no_interaction_in_period",  # early
+                ]
+            ),
+            label="reasons",
+        )
+        assert_that(
+            out[transforms.TRAIN_ITEMS] | transforms.CountTrainItems(),
+            equal_to([{6: 1, 2: 1, 3: 1, 4: 1}]),
+            label="counts",
+        )
+
+
+def test_temporal_cutoffs_are_the_times_before_which_the_fractions_fall():
+    histories = [
+        UserHistory(str(u), ["x"] * 10, [float(10 * u + t) for t in range(10)]) for u in range(10)
+    ]
+    with TestPipeline() as p:
+        cutoffs = p | beam.Create(histories) | transforms.TemporalCutoffs((0.8, 0.9))
+        # Times 0..99: the 0.8- and 0.9-quantiles (ranks 0.8 and 0.9 of the way from the
+        # first interaction to the last).
+        assert_that(cutoffs, equal_to([(79.0, 89.0)]))
+
+
+def test_one_k_core_round_removes_rare_items_then_short_users():
+    counts = {"a": 3, "b": 1, "c": 2}
+    history = UserHistory("u", ["a", "b", "c"], [1.0, 2.0, 3.0])
+    out = list(transforms.k_core_round(history, counts, 2, 2))
+    assert out[-1] == UserHistory("u", ["a", "c"], [1.0, 3.0])
+    assert out[0].tag == transforms.K_CORE_REMOVED
+    assert out[0].value == (sources.ITEM_BELOW_MIN, 1)
+    short = list(transforms.k_core_round(history, counts, 3, 2))
+    assert [o.value for o in short] == [(sources.ITEM_BELOW_MIN, 1), (sources.USER_BELOW_MIN, 2)]
+
+
+def _k_core_by_hand(histories, min_user, min_item):
+    kept = {h.user: list(h.items) for h in histories}
+    while True:
+        counts = {}
+        for items in kept.values():
+            for i in items:
+                counts[i] = counts.get(i, 0) + 1
+        new = {u: [i for i in items if counts[i] >= min_item] for u, items in kept.items()}
+        new = {u: items for u, items in new.items() if len(items) >= min_user}
+        if new == kept:
+            return kept
+        kept = new
+
+
+def test_k_core_filter_reaches_the_fixed_point_and_counts_every_removed_row():
+    rng = np.random.default_rng(3)
+    histories = [
+        UserHistory(f"u{u}", [f"i{x}" for x in rng.zipf(1.6, size=rng.integers(1, 9)) % 60], [])
+        for u in range(80)
+    ]
+    expected = _k_core_by_hand(histories, 4, 3)
+    assert 0 < sum(map(len, expected.values())) < sum(len(h.items) for h in histories)
+    total = sum(len(h.items) for h in histories)
+    with TestPipeline() as p:
+        kept, removed, stable = (
+            p | beam.Create(histories) | transforms.KCoreFilter(4, 3, max_rounds=8)
+        )
+        assert_that(
+            kept | "Kept" >> beam.Map(lambda h: (h.user, h.items)),
+            equal_to(list(expected.items())),
+            label="kept",
+        )
+        assert_that(
+            removed | "Total" >> beam.Map(lambda r: r[1]) | beam.CombineGlobally(sum),
+            equal_to([total - sum(map(len, expected.values()))]),
+            label="removed",
+        )
+        assert_that(stable, equal_to([True]), label="stable")
+
+
+def test_k_core_filter_says_when_its_rounds_did_not_reach_the_fixed_point():
+    # A chain: removing one user makes the next item rare, one link per round.
+    histories = [UserHistory(f"u{k}", [f"i{k}", f"i{k + 1}"], []) for k in range(6)]
+    with TestPipeline() as p:
+        _, _, stable = p | beam.Create(histories) | transforms.KCoreFilter(2, 2, max_rounds=1)
+        assert_that(stable, equal_to([False]))
 
 
 def test_train_counts_text_has_a_row_per_index():
