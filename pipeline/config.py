@@ -136,6 +136,10 @@ class PipelineConfig:
       beam_args: Apache Beam's options (the arguments after `--`); by default the
         DirectRunner with one worker process per core.
       enable_cache: reuse the outputs of components whose inputs did not change.
+      warm_start: the Trainer starts from the last blessed model's weights (item rows
+        matched by raw id: new items start fresh, removed ones are dropped) instead of a
+        fresh initialisation; a daily retraining continues from yesterday's model. Without
+        a blessed model, or with one of another architecture, training starts fresh.
       metadata_sqlite: the ML Metadata SQLite file of the local and beam runners (default
         <output_root>/metadata.sqlite; required when the output root is remote).
     """
@@ -154,6 +158,7 @@ class PipelineConfig:
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     kubeflow: KubeflowConfig = KubeflowConfig()
     enable_cache: bool = True
+    warm_start: bool = False
     metadata_sqlite: str | None = None
 
     def __post_init__(self) -> None:
@@ -214,6 +219,8 @@ class PipelineConfig:
         custom = {"model": self.model.to_dict(), "train": self.train.to_dict(), "top_n": self.top_n}
         if self.trainer_checkpoint_root:
             custom["checkpoint_root"] = self.trainer_checkpoint_root
+        if self.warm_start:
+            custom["warm_start"] = True
         return custom
 
 

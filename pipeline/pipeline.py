@@ -143,19 +143,20 @@ def create_pipeline(config: PipelineConfig, compare_with_blessed: bool = True) -
     validator = tfx.components.ExampleValidator(
         statistics=statistics.outputs["statistics"], schema=schema.outputs["schema"]
     )
-    trainer = _trainer(config)(
-        run_fn=TRAINER_RUN_FN,
-        examples=gen.outputs["examples"],
-        schema=schema.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(splits=[features.SPLIT_TRAIN]),
-        eval_args=tfx.proto.EvalArgs(splits=[features.SPLIT_EVAL]),
-        custom_config=trainer_custom_config(config),
-    )
     baseline = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id(BASELINE_RESOLVER)
+    trainer = _trainer(config)(
+        run_fn=TRAINER_RUN_FN,
+        examples=gen.outputs["examples"],
+        schema=schema.outputs["schema"],
+        base_model=baseline.outputs["model"] if config.warm_start else None,
+        train_args=tfx.proto.TrainArgs(splits=[features.SPLIT_TRAIN]),
+        eval_args=tfx.proto.EvalArgs(splits=[features.SPLIT_EVAL]),
+        custom_config=trainer_custom_config(config),
+    )
     evaluator = tfx.components.Evaluator(
         examples=gen.outputs["examples"],
         model=trainer.outputs["model"],
@@ -184,7 +185,7 @@ def create_pipeline(config: PipelineConfig, compare_with_blessed: bool = True) -
             schema,
             validator,
             trainer,
-            *([baseline] if compare_with_blessed else []),
+            *([baseline] if compare_with_blessed or config.warm_start else []),
             evaluator,
             pusher,
             recommender,

@@ -68,3 +68,17 @@ def test_without_the_blessed_model_the_resolver_is_not_wired():
     assert pipeline.BASELINE_RESOLVER not in nodes and "Evaluator" in nodes
     nodes = {c.id for c in pipeline.create_pipeline(_config()).components}
     assert pipeline.BASELINE_RESOLVER in nodes
+
+
+def test_warm_start_gives_the_trainer_the_last_blessed_model():
+    import dataclasses
+
+    warm = dataclasses.replace(_config(), warm_start=True)
+    built = pipeline.create_pipeline(warm, compare_with_blessed=False)
+    trainer = next(c for c in built.components if c.id == "Trainer")
+    assert "base_model" in trainer.inputs
+    assert pipeline.BASELINE_RESOLVER in {c.id for c in built.components}
+    assert pipeline.trainer_custom_config(warm)["warm_start"] is True
+    cold = next(c for c in pipeline.create_pipeline(_config()).components if c.id == "Trainer")
+    assert "base_model" not in cold.inputs
+    assert "warm_start" not in pipeline.trainer_custom_config(_config())

@@ -11,8 +11,11 @@ Signatures (TF Serving and any `tf.saved_model.load` caller):
                                            popular items, `fallback` True; slots beyond
                                            the unseen items are "" with score -inf
   score(history: string [B, H], candidates: string [B, M]) → `scores` float [B, M]
-  ranks(examples: string [B])              internal eval examples (`item_seq`, `target`,
-                                           `negatives`, `seen_items`) → `ranks` float
+  ranks(examples: string [B])              internal eval examples (`item_seq_ids`,
+                                           `target_id`, `negative_ids`, `seen_item_ids`:
+                                           raw ids, so that any model's vocabulary
+                                           reads them; a target the model does not know
+                                           is a miss) → `ranks` float
                                            [B, 4]: the target's sampled rank, its full-
                                            catalog rank, and the same two ranks of the
                                            training split's popularity (`ranking.ranks`;
@@ -119,22 +122,37 @@ class ServingModule(tf.Module):
         return {"scores": self.model.score(user, items)}
 
     def _eval_batch(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
-        parsed = tf.io.parse_example(
-            examples,
-            {
-                features.ITEM_SEQ: tf.io.VarLenFeature(tf.int64),
-                features.TARGET: tf.io.FixedLenFeature([1], tf.int64),
-                features.NEGATIVES: tf.io.VarLenFeature(tf.int64),
-                features.SEEN_ITEMS: tf.io.VarLenFeature(tf.int64),
-            },
+        """Evaluation examples → this model's indices. The raw-id features are mapped
+        through this model's vocabulary, so a model built on another vocabulary (the last
+        blessed one the Evaluator compares with) ranks the same items; an item it does not
+        know becomes padding (a target it does not know: `unknown_target`). Examples
+        without raw ids (an older ingestion) are read by index."""
+        index_features = (features.ITEM_SEQ, features.NEGATIVES, features.SEEN_ITEMS)
+        id_features = (features.ITEM_SEQ_IDS, features.NEGATIVE_IDS, features.SEEN_ITEM_IDS)
+        spec = {name: tf.io.VarLenFeature(tf.int64) for name in index_features}
+        spec.update({name: tf.io.VarLenFeature(tf.string) for name in id_features})
+        spec[features.TARGET] = tf.io.FixedLenFeature([1], tf.int64)
+        spec[features.TARGET_ID] = tf.io.FixedLenFeature([1], tf.string, default_value="")
+        parsed = tf.io.parse_example(examples, spec)
+        by_id = tf.reduce_all(parsed[features.TARGET_ID] != "")
+
+        def indices(index_name, id_name):
+            ids = tf.sparse.to_dense(parsed[id_name], default_value="")
+            mapped = self.item_to_index.lookup(ids)  # unknown and "" → padding
+            return tf.cond(by_id, lambda: mapped, lambda: tf.sparse.to_dense(parsed[index_name]))
+
+        target = tf.cond(
+            by_id,
+            lambda: self.item_to_index.lookup(parsed[features.TARGET_ID]),
+            lambda: parsed[features.TARGET],
         )
         return {
             features.ITEM_SEQ: compact_left(
-                tf.sparse.to_dense(parsed[features.ITEM_SEQ]), self.max_len
+                indices(features.ITEM_SEQ, features.ITEM_SEQ_IDS), self.max_len
             ),
-            features.TARGET: parsed[features.TARGET],
-            features.NEGATIVES: tf.sparse.to_dense(parsed[features.NEGATIVES]),
-            features.SEEN_ITEMS: tf.sparse.to_dense(parsed[features.SEEN_ITEMS]),
+            features.TARGET: target,
+            features.NEGATIVES: indices(features.NEGATIVES, features.NEGATIVE_IDS),
+            features.SEEN_ITEMS: indices(features.SEEN_ITEMS, features.SEEN_ITEM_IDS),
         }
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
@@ -154,7 +172,12 @@ class ServingModule(tf.Module):
             batch[features.NEGATIVES],
             self.model.excluded(batch),
         )
-        return {EVAL_SIGNATURE: tf.concat([model_ranks, tf.cast(popularity_ranks, tf.float32)], 1)}
+        both = tf.concat([model_ranks, tf.cast(popularity_ranks, tf.float32)], 1)
+        # A target this model does not know (newer than its vocabulary) it cannot
+        # recommend: a miss at every K, in every column that is ranked.
+        unknown = tf.reshape(batch[features.TARGET] == features.PAD_INDEX, [-1, 1])
+        both = tf.where(unknown & (both >= 0), float(ranking.LAST), both)
+        return {EVAL_SIGNATURE: both}
 
     def _interests(self, history):
         indices = self._indices(history)

@@ -120,6 +120,58 @@ def test_ranks_signature_gives_the_models_and_popularitys_ranks(tmp_path):
     assert ranks[0, ranking.POPULARITY_CATALOG] == sum(counts[i] >= counts[7] for i in unseen)
 
 
+def _eval_example_by_id(catalog, item_seq, target, negatives, seen_items) -> bytes:
+    """The example `_eval_example` writes, with the raw-id features the ingestion adds."""
+
+    def ids(indices):
+        return tf.train.Feature(
+            bytes_list=tf.train.BytesList(value=[catalog.item_ids[i].encode() for i in indices])
+        )
+
+    example = tf.train.Example.FromString(_eval_example(item_seq, target, negatives, seen_items))
+    feature = example.features.feature
+    feature[features.ITEM_SEQ_IDS].CopyFrom(ids(item_seq))
+    feature[features.TARGET_ID].CopyFrom(ids([target]))
+    feature[features.NEGATIVE_IDS].CopyFrom(ids(negatives))
+    feature[features.SEEN_ITEM_IDS].CopyFrom(ids(seen_items))
+    return example.SerializeToString()
+
+
+def test_ranks_read_raw_ids_so_a_model_of_another_vocabulary_ranks_the_same_items(tmp_path):
+    # The examples of a newer vocabulary: items renumbered, one new item ("new").
+    catalog = Catalog.synthetic(30, 4)
+    model = build_model(catalog, ModelConfig(max_len=4, hidden_dim=8, num_interests=4, top_k=2))
+    export.export_serving_model(model, catalog, str(tmp_path / "serving"))
+    served = tf.saved_model.load(str(tmp_path / "serving")).signatures[export.EVAL_SIGNATURE]
+    reordered = (*catalog.item_ids[:2], "new", *reversed(catalog.item_ids[2:]))
+    newer = Catalog(reordered, catalog.num_categories, catalog.item_categories)
+
+    def index(i):  # an index of `catalog` → the same item's index in `newer`
+        return newer.item_ids.index(catalog.item_ids[i])
+
+    cases = [([3, 4, 5, 6], 7, [10, 11, 12], [3, 4, 5, 6, 9]), ([8], 2, [], [8])]
+    by_index = [_eval_example(*case) for case in cases]
+    by_id = [
+        _eval_example_by_id(
+            newer, [index(i) for i in s], index(t), [index(i) for i in n], [index(i) for i in x]
+        )
+        for s, t, n, x in cases
+    ]
+    expected = served(examples=tf.constant(by_index))[export.EVAL_SIGNATURE].numpy()
+    ranks = served(examples=tf.constant(by_id))[export.EVAL_SIGNATURE].numpy()
+    np.testing.assert_array_equal(ranks, expected)
+    # A target the model never saw is a miss in every ranked column; an unknown negative
+    # does not compete.
+    new = newer.item_ids.index("new")
+    unknown = _eval_example_by_id(newer, [index(3)], new, [index(10), new], [index(3)])
+    ranks = served(examples=tf.constant([unknown]))[export.EVAL_SIGNATURE].numpy()
+    np.testing.assert_array_equal(ranks[0], [ranking.LAST] * 4)
+    known = _eval_example_by_id(newer, [index(3)], index(7), [index(10), new], [index(3)])
+    alone = _eval_example_by_id(newer, [index(3)], index(7), [index(10)], [index(3)])
+    ranks = served(examples=tf.constant([known, alone]))[export.EVAL_SIGNATURE].numpy()
+    np.testing.assert_array_equal(ranks[0], ranks[1])
+
+
 def test_recommend_falls_back_to_popularity_and_leaves_slots_beyond_the_unseen_items_empty(
     tmp_path,
 ):

@@ -18,6 +18,12 @@ ITEM_SEQ = "item_seq"
 TARGET = "target"
 NEGATIVES = "negatives"
 SEEN_ITEMS = "seen_items"
+# eval / test only: the same four as raw item ids, so that a model built on another
+# vocabulary (the last blessed one, to which the Evaluator compares) ranks the same items.
+ITEM_SEQ_IDS = "item_seq_ids"
+TARGET_ID = "target_id"
+NEGATIVE_IDS = "negative_ids"
+SEEN_ITEM_IDS = "seen_item_ids"
 # eval / test only: the history length before truncation, bucketed, for sliced metrics.
 HISTORY_BUCKET = "history_bucket"
 HISTORY_BUCKET_EDGES = (10, 50, 150)

@@ -113,15 +113,22 @@ def ranks(scores: tf.Tensor, target: tf.Tensor, negatives: tf.Tensor, seen: tf.T
     Args:
       scores: `[B, V]` scores of every item index.
       target: `[B]` (or `[B, 1]`) item index.
-      negatives: `[B, M]` the user's fixed negatives; a row without any (all padding, or
-        M = 0) gets `NOT_RANKED` as its sampled rank.
+      negatives: `[B, M]` the user's fixed negatives; padding never ranks above the
+        target; a row without any (all padding, or M = 0) gets `NOT_RANKED` as its
+        sampled rank.
       seen: `[B, S]` every item the user interacted with before the target (0-padded).
     Returns: `[B, 2]` int32, columns `SAMPLED` and `CATALOG`.
     """
     target = tf.reshape(tf.cast(target, tf.int64), [-1])
     negatives = tf.cast(negatives, tf.int64)
     candidates = tf.concat([target[:, None], negatives], axis=1)
-    sampled = pessimistic_rank(tf.gather(scores, candidates, batch_dims=1))
+    candidate_scores = tf.gather(scores, candidates, batch_dims=1)
+    # Padding among the negatives (an item the model does not know) never competes.
+    real = tf.concat(
+        [tf.ones_like(target[:, None], tf.bool), negatives >= features.FIRST_ITEM_INDEX], 1
+    )
+    candidate_scores = tf.where(real, candidate_scores, -float("inf"))
+    sampled = pessimistic_rank(candidate_scores)
     has_negatives = tf.reduce_any(negatives >= features.FIRST_ITEM_INDEX, axis=1)
     sampled = tf.where(has_negatives, sampled, NOT_RANKED)
     return tf.stack([sampled, catalog_rank(scores, target, seen)], axis=1)

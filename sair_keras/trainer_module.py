@@ -11,6 +11,10 @@ single-replica Trainer saves every epoch in a folder keyed by the examples and t
 `checkpoint_dir`; a Trainer rerun on the same examples and settings after its process died
 continues at the next epoch, early stopping included. The folder goes once the model is
 exported. (TFX gives every execution a new run directory, so that one cannot serve.)
+
+With `custom_config["warm_start"]` and a base model (the pipeline passes the last blessed
+one), the model starts from that model's weights, item rows matched by raw id (see
+`warm_start`); every exported model carries the files a later warm start reads.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import shutil
 import tensorflow as tf
 import tf_keras as keras
 
-from sair_keras import checkpoint, data, distribution, export, features, train
+from sair_keras import checkpoint, data, distribution, export, features, train, warm_start
 from sair_keras.catalog import Catalog
 from sair_keras.config import (
     FULL_SOFTMAX_MAX_ITEMS,
@@ -96,14 +100,20 @@ HISTORY_FILE = "training_history.json"
 
 
 def checkpoint_dir(
-    root: str, examples: str, model_config: ModelConfig, train_config: TrainConfig
+    root: str,
+    examples: str,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    base_model: str | None = None,
 ) -> str:
-    """The Trainer's checkpoint folder for these examples and settings; the epoch budget is
-    left out, so a rerun with more (or fewer) epochs continues the same training."""
+    """The Trainer's checkpoint folder for these examples and settings (and the model it
+    started from, if any); the epoch budget is left out, so a rerun with more (or fewer)
+    epochs continues the same training."""
     train = {k: v for k, v in train_config.to_dict().items() if k != "epochs"}
-    key = json.dumps(
-        {"examples": examples, "model": model_config.to_dict(), "train": train}, sort_keys=True
-    )
+    key = {"examples": examples, "model": model_config.to_dict(), "train": train}
+    if base_model:
+        key["base_model"] = base_model
+    key = json.dumps(key, sort_keys=True)
     return os.path.join(root, hashlib.sha256(key.encode()).hexdigest()[:12])
 
 
@@ -139,6 +149,16 @@ def run_fn(fn_args) -> None:
         model = build_model(catalog, model_config)
     if chief:
         LOG.info("objective: %s", objective_description(model_config, catalog.num_items))
+    base_model = None
+    if custom.get("warm_start"):
+        if warm_start.available(fn_args.base_model):
+            started = warm_start.restore(model, catalog, model_config, fn_args.base_model)
+            if started is not None:
+                base_model = fn_args.base_model
+                if chief:
+                    LOG.info("warm start from the last blessed model: %s", started.describe())
+        elif chief:
+            LOG.info("warm start: no blessed model to start from yet, training from scratch")
     train_ds = data.train_dataset(
         fn_args.train_files, train_config.batch_size, model_config.max_len, seed=train_config.seed
     )
@@ -147,7 +167,9 @@ def run_fn(fn_args) -> None:
     saved = None
     if custom.get("checkpoint_root") and strategy.num_replicas_in_sync == 1:
         examples = examples_root(fn_args.train_files)
-        saved = checkpoint_dir(custom["checkpoint_root"], examples, model_config, train_config)
+        saved = checkpoint_dir(
+            custom["checkpoint_root"], examples, model_config, train_config, base_model
+        )
         state = os.path.join(saved, checkpoint.STATE)
         if tf.io.gfile.exists(state):
             with tf.io.gfile.GFile(state) as f:
@@ -172,11 +194,8 @@ def run_fn(fn_args) -> None:
             json.dump({k: [float(v) for v in vs] for k, vs in history.history.items()}, f)
     else:
         LOG.warning("train.epochs is 0: exporting the untrained model")
-    export.export_serving_model(
-        model,
-        catalog,
-        distribution.worker_path(fn_args.serving_model_dir, strategy),
-        top_n=int(custom.get("top_n", 10)),
-    )
+    serving_dir = distribution.worker_path(fn_args.serving_model_dir, strategy)
+    export.export_serving_model(model, catalog, serving_dir, top_n=int(custom.get("top_n", 10)))
+    warm_start.save(model, catalog, model_config, serving_dir)
     if saved is not None:  # exported: nothing left to resume
         shutil.rmtree(saved, ignore_errors=True)

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 import pipeline_runner
@@ -104,7 +105,7 @@ FRESH = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_pipeline_end_to_end(tmp_path):
+def test_pipeline_end_to_end(tmp_path, capfd):
     data = synthetic.generate(
         synthetic.SyntheticConfig(
             num_users=300, num_items=120, num_categories=6, mean_length=15, seed=2
@@ -177,6 +178,31 @@ def test_pipeline_end_to_end(tmp_path):
     assert second["metrics"]["test"] == first["metrics"]["test"]  # the same (cached) model
     assert set(second["metrics"]["test_change_vs_blessed"].values()) == {0.0}
 
+    # A log with added users and items, retrained from the blessed model: with no epoch
+    # run, the exported model scores the old items exactly as the blessed one does.
+    grown = _grown_log(data, tmp_path / "grown")
+    capfd.readouterr()
+    retrained = _run(tmp_path, grown, "--warm-start", "--untrained")
+    captured = capfd.readouterr()
+    printed = captured.out + captured.err
+    started = re.search(
+        r"warm start from the last blessed model: (\d+) items kept, (\d+) new, 0 dropped", printed
+    )
+    assert started, printed
+    kept, new = int(started.group(1)), int(started.group(2))
+    assert kept == first["data"]["items"] and new >= 10
+    assert kept + new == retrained["data"]["items"]
+    import tensorflow as tf
+
+    warm = tf.saved_model.load(_latest_model(tmp_path))
+    blessed_model = tf.saved_model.load(pushed)
+    candidates = tf.constant([["5", "9", "60", "101"]])
+    scores = [
+        m.signatures["score"](history=tf.constant([history]), candidates=candidates)["scores"]
+        for m in (warm, blessed_model)
+    ]
+    np.testing.assert_allclose(scores[0].numpy(), scores[1].numpy(), rtol=1e-5)
+
     worse = _run(tmp_path, data, "--untrained", "--regression-tolerance", "0")
     assert worse["blessed"] is False
     assert worse["pushed_model"] is None
@@ -207,6 +233,36 @@ def test_pipeline_end_to_end(tmp_path):
     assert any("full_ndcg_10" in r for r in gated_alone["not_blessed_because"])
 
 
+def _grown_log(data, directory):
+    """The synthetic log of `data` plus 40 new users, whose histories mix old items with 10
+    new ones (ids 1001-1010, in a category of their own)."""
+    directory.mkdir()
+    rows = (data / synthetic.INTERACTIONS_FILE).read_text()
+    rng = np.random.default_rng(0)
+    added = []
+    for u in range(40):
+        for k in range(8):
+            item = 1001 + (u + k) % 10 if k % 2 else int(rng.integers(1, 121))
+            added.append(f"{10_000 + u},{item},{990_000_000 + 100 * u + k},4\n")
+    (directory / synthetic.INTERACTIONS_FILE).write_text(rows + "".join(added))
+    items = (data / synthetic.ITEMS_FILE).read_text()
+    new_items = "".join(f"{1001 + k},genre_new\n" for k in range(10))
+    (directory / synthetic.ITEMS_FILE).write_text(items + new_items)
+    return directory
+
+
+def _latest_model(root):
+    """The serving SavedModel of the last Trainer execution, from ML Metadata."""
+    from ml_metadata import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    c = metadata_store_pb2.ConnectionConfig()
+    c.sqlite.filename_uri = str(root / "out" / "metadata.sqlite")
+    store = metadata_store.MetadataStore(c)
+    models = store.get_artifacts_by_type("Model")
+    return os.path.join(max(models, key=lambda a: a.id).uri, "Format-Serving")
+
+
 def _save_without_ranks(path):
     """Replaces the SavedModel at `path` by one with its signatures but `ranks`."""
     import shutil
@@ -223,14 +279,22 @@ def _save_without_ranks(path):
 
 @pytest.mark.slow
 def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(tmp_path, capfd):
-    # 40 items, 60 users, 100 negatives asked for: no user can have them.
-    data = synthetic.generate(
-        synthetic.SyntheticConfig(num_users=60, num_items=40, num_categories=4, mean_length=8),
-        tmp_path / "data",
+    # 40 items, 60 users, 100 negatives asked for: no user can have them. A shop's shapes:
+    # numeric attribute ids as categories, items without any, positions instead of times.
+    shop = synthetic.SyntheticConfig(
+        num_users=60,
+        num_items=40,
+        num_categories=4,
+        mean_length=8,
+        numeric_categories=True,
+        uncategorized_fraction=0.2,
+        order_only=True,
     )
+    data = synthetic.generate(shop, tmp_path / "data")
     # As a user's own log: max_len is chosen from the data (auto) and the model follows it.
     args = ["run", "--dataset", "csv", "--data-path", str(data / synthetic.INTERACTIONS_FILE)]
     args += ["--items-path", str(data / synthetic.ITEMS_FILE), "--id-type", "int"]
+    args += ["--time-column", "position", "--time-type", "position"]
     args += ["--output-root", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")]
     args += ["--epochs", "3", "--", "--direct_running_mode=in_memory"]
     assert pipeline_runner.main(args) == 0
@@ -245,6 +309,7 @@ def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(t
     report = json.loads((tmp_path / "r.json").read_text())
     data_report = report["data"]
     assert data_report["max_len_setting"] == "auto"
+    assert data_report["items_without_category"] > 0
     assert 1 <= data_report["max_len"] <= data_report["max_sequence_length"]
     assert (
         report["data"]["users_without_sampled_negatives"]["test"]

@@ -148,9 +148,14 @@ def build_pipeline(
                 | f"WithoutNegatives{name}" >> beam.Filter(lambda r: not r.negatives)
                 | f"CountWithoutNegatives{name}" >> beam.combiners.Count.Globally()
             )
+        item_ids = {}
+        if name != features.SPLIT_TRAIN:
+            item_ids["item_ids"] = beam.pvalue.AsSingleton(
+                vocab | f"ItemIds{name}" >> beam.Map(lambda v: v.items)
+            )
         _ = (
             records
-            | f"ToExample{name}" >> beam.Map(transforms.to_tf_example)
+            | f"ToExample{name}" >> beam.Map(transforms.to_tf_example, **item_ids)
             | f"Write{name}"
             >> beam.io.WriteToTFRecord(
                 posixpath.join(outputs.examples_dir, f"Split-{name}", "data_tfrecord"),
@@ -270,6 +275,10 @@ def schema_text(num_eval_negatives: int) -> str:
     add(features.SEEN_ITEMS, schema_pb2.INT, 0.0, 1)
     add(features.NEGATIVES, schema_pb2.INT, 0.0, 0, num_eval_negatives)
     add(features.HISTORY_BUCKET, schema_pb2.BYTES, 0.0, 1, 1)
+    add(features.ITEM_SEQ_IDS, schema_pb2.BYTES, 0.0, 1)
+    add(features.TARGET_ID, schema_pb2.BYTES, 0.0, 1, 1)
+    add(features.NEGATIVE_IDS, schema_pb2.BYTES, 0.0, 0, num_eval_negatives)
+    add(features.SEEN_ITEM_IDS, schema_pb2.BYTES, 0.0, 1)
     return text_format.MessageToString(schema)
 
 

@@ -607,8 +607,13 @@ def SampleEvalNegatives(  # noqa: N802
 # --------------------------------------------------------------------------- examples
 
 
-def to_tf_example(record: TrainSequence | EvalSequence) -> bytes:
-    """A serialized tf.train.Example with the feature names of `sair_keras.features`."""
+def to_tf_example(
+    record: TrainSequence | EvalSequence, item_ids: tuple[str, ...] | None = None
+) -> bytes:
+    """A serialized tf.train.Example with the feature names of `sair_keras.features`.
+
+    `item_ids` (the vocabulary's items, index `FIRST_ITEM_INDEX` first): an evaluation
+    example also carries its items as raw ids, which any model maps to its own indices."""
     from tensorflow.core.example import example_pb2
 
     ex = example_pb2.Example()
@@ -622,4 +627,13 @@ def to_tf_example(record: TrainSequence | EvalSequence) -> bytes:
         feats[features.HISTORY_BUCKET].bytes_list.value.append(
             features.history_bucket(record.history_length).encode("utf-8")
         )
+        if item_ids is not None:
+
+            def raw(indices):
+                return [item_ids[i - features.FIRST_ITEM_INDEX].encode("utf-8") for i in indices]
+
+            feats[features.ITEM_SEQ_IDS].bytes_list.value.extend(raw(record.item_seq))
+            feats[features.TARGET_ID].bytes_list.value.extend(raw([record.target]))
+            feats[features.NEGATIVE_IDS].bytes_list.value.extend(raw(record.negatives))
+            feats[features.SEEN_ITEM_IDS].bytes_list.value.extend(raw(record.seen_items))
     return ex.SerializeToString()

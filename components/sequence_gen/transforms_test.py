@@ -418,6 +418,15 @@ def test_to_tf_example_uses_the_contract_feature_names():
     assert list(f[features.TARGET].int64_list.value) == [4]
     assert list(f[features.NEGATIVES].int64_list.value) == [5, 6]
     assert f[features.HISTORY_BUCKET].bytes_list.value == [b"10-49"]
+    assert features.TARGET_ID not in f  # raw ids only with the vocabulary's items
+    items = tuple("abcdefgh")  # index 2 is "a"
+    f = tf.train.Example.FromString(
+        transforms.to_tf_example(EvalSequence("u7", [2, 3], 4, [5, 6], 12, [2, 3, 9]), items)
+    ).features.feature
+    assert f[features.ITEM_SEQ_IDS].bytes_list.value == [b"a", b"b"]
+    assert f[features.TARGET_ID].bytes_list.value == [b"c"]
+    assert f[features.NEGATIVE_IDS].bytes_list.value == [b"d", b"e"]
+    assert f[features.SEEN_ITEM_IDS].bytes_list.value == [b"a", b"b", b"h"]
     train = tf.train.Example.FromString(
         transforms.to_tf_example(transforms.TrainSequence("u", [2]))
     )

@@ -56,7 +56,12 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
         default="timestamp",
         help="timestamp or position column (ties keep the input order)",
     )
-    g.add_argument("--time-type", default="numeric", help="numeric or iso8601")
+    g.add_argument(
+        "--time-type",
+        default="numeric",
+        help="numeric, iso8601, or position (an order-only log: the column numbers each "
+        "user's interactions)",
+    )
     g.add_argument("--rating-column", type=_column)
     g.add_argument("--category-column", type=_column, help="categories inside the interaction rows")
     g.add_argument("--category-separator", default="|")
