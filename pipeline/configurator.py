@@ -61,18 +61,11 @@ SECTIONS: dict[str, type] = {
 }
 DEMO_FILE = Path(__file__).resolve().parent / "demo.yaml"
 
-# Settings a file may hold but no flag sets: nested or list-valued, or derived.
+# Scalar settings a file may hold but no flag sets: each is set once, under `data`, and
+# the model takes it from there. (Nested and list-valued settings get no flag either.)
 _NOT_FLAGS = {
     ("model", "max_len"),  # data.max_len
     ("model", "exclude_seen"),  # data.exclude_seen
-    ("kubeflow", "training"),
-    (TOP, "beam_args"),  # the arguments after `--`
-    (TOP, "source"),  # the source flags (`--dataset`, `--data-path`, ...)
-    (TOP, "data"),
-    (TOP, "model"),
-    (TOP, "train"),
-    (TOP, "evaluation"),
-    (TOP, "kubeflow"),
 }
 _FLAG_NAMES = {(TOP, "enable_cache"): "cache"}
 CHOICES = {
