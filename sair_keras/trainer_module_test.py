@@ -26,3 +26,7 @@ def test_the_checkpoint_folder_follows_the_examples_and_settings_but_not_the_epo
     assert checkpoint_dir("/r", "/ex/2", ModelConfig(), TrainConfig(epochs=10)) != base
     assert checkpoint_dir("/r", "/ex/1", ModelConfig(dropout=0.1), TrainConfig()) != base
     assert checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(seed=1)) != base
+    # A warm start from a blessed model is another training than one from scratch.
+    warm = checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(epochs=10), "/blessed/7")
+    assert warm != base
+    assert checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(), "/blessed/8") != warm
