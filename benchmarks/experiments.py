@@ -2,14 +2,17 @@
 `configs/` (e.g. `paper`), read by the product's configurator (`pipeline.configurator`).
 A benchmark uses a file's `model` section and `data.max_len` (the one `max_len`, which the
 ingestion and the model share); its protocol (epochs, patience, early stopping) comes from
-the benchmark's own flags.
+the benchmark's own flags. An `ablations` section holds the switches of SAIR the product
+does not have (`Ablations`).
 
   model_settings("softmax")      # {"training_loss": "softmax"}
+  ablations("balance")           # Ablations(balance_weight=0.01)
   sasrec_configuration("softmax_pool_20_top_8")   # "softmax"
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +22,65 @@ from sair_keras.config import ConfigError
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIRS = (ROOT / "benchmarks" / "configs", ROOT / "configs")
 
-# ModelConfig fields only the interest head reads: `sasrec` (no head) is the same model
+SELECTING_VARIANTS = ("sair", "sair_label")  # an interaction layer and a top-K selection
+
+
+@dataclasses.dataclass(frozen=True)
+class Ablations:
+    """Switches of SAIR that only the benchmarks run (`ablations`, which builds them):
+    `interaction_residual`, `balance_weight`, `aggregation_layer_norm`. The defaults are
+    the product's model."""
+
+    interaction_residual: bool = False
+    balance_weight: float = 0.0
+    aggregation_layer_norm: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.balance_weight < 0:
+            raise ConfigError(f"balance_weight must be >= 0, got {self.balance_weight}")
+
+    def check(self, variant: str) -> None:
+        """Refuses switches of the selection for a variant without one (sasrec has no head:
+        `aggregation_layer_norm` leaves it unchanged)."""
+        for name, on in (
+            ("interaction_residual", self.interaction_residual),
+            ("balance_weight", self.balance_weight > 0),
+        ):
+            if on and variant not in SELECTING_VARIANTS:
+                raise ConfigError(
+                    f"{name} applies to the interest selection of sair and sair_label, "
+                    f"not to variant {variant!r}"
+                )
+
+    def changed(self) -> dict[str, Any]:
+        """The switches that differ from the product's model."""
+        default = Ablations()
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        }
+
+
+ABLATION_FIELDS = frozenset(f.name for f in dataclasses.fields(Ablations))
+
+# Settings only the interest head reads: `sasrec` (no head) is the same model
 # whatever they are.
-INTEREST_HEAD_FIELDS = frozenset(
-    {
-        "num_interests",
-        "top_k",
-        "decov_weight",
-        "aggregation_residual",
-        "aggregation_layer_norm",
-        "interaction_residual",
-        "balance_weight",
-    }
+INTEREST_HEAD_FIELDS = (
+    frozenset({"num_interests", "top_k", "decov_weight", "aggregation_residual"}) | ABLATION_FIELDS
 )
+
+
+def _layer(name_or_path: str | Path) -> dict[str, Any]:
+    """A configuration file as the configurator reads it, with its `ablations` section."""
+    file = name_or_path if isinstance(name_or_path, Path) else path(name_or_path)
+    return configurator.load_file(file, {"ablations": Ablations})
 
 
 def names() -> list[str]:
     """Every named configuration with a `model` section (or none: the defaults)."""
-    found = {p.stem for d in CONFIG_DIRS for p in d.glob("*.yaml")}
-    return sorted(n for n in found if "source" not in configurator.load_file(path(n)))
+    files = {p.stem: p for d in reversed(CONFIG_DIRS) for p in d.glob("*.yaml")}
+    return sorted(n for n, file in files.items() if "source" not in _layer(file))
 
 
 def path(name: str) -> Path:
@@ -50,12 +93,18 @@ def path(name: str) -> Path:
 
 def model_settings(name: str) -> dict[str, Any]:
     """The `model` section of configuration `name`: its changes to ModelConfig's defaults."""
-    return dict(configurator.load_file(path(name)).get("model", {}))
+    return dict(_layer(name).get("model", {}))
+
+
+def ablations(name: str) -> Ablations:
+    """The `ablations` section of configuration `name`: its switches of the benchmarks'
+    `Ablations` (none: the product's model)."""
+    return Ablations(**_layer(name).get("ablations", {}))
 
 
 def max_len(name: str) -> int | None:
     """`data.max_len` of configuration `name`, or None (the default)."""
-    return configurator.load_file(path(name)).get("data", {}).get("max_len")
+    return _layer(name).get("data", {}).get("max_len")
 
 
 def sasrec_configuration(name: str) -> str:
@@ -64,5 +113,8 @@ def sasrec_configuration(name: str) -> str:
     the head, "softmax" for one that adds the softmax loss to head changes); `name` itself
     when no other does."""
     encoder = {k: v for k, v in model_settings(name).items() if k not in INTEREST_HEAD_FIELDS}
-    same = (encoder, max_len(name))
-    return next((o for o in names() if (model_settings(o), max_len(o)) == same), name)
+    same = (encoder, {}, max_len(name))  # the ablations change only the head
+    return next(
+        (o for o in names() if (model_settings(o), ablations(o).changed(), max_len(o)) == same),
+        name,
+    )

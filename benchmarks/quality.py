@@ -188,7 +188,8 @@ def run_dropout(recipe: str, dropout: float | None) -> float:
 
 
 def model_config_for(variant: str, recipe: str, dropout: float | None):
-    """The model of named configuration `recipe` (`experiments`), `--dropout` over it."""
+    """The model of named configuration `recipe` (`experiments`), `--dropout` over it (its
+    ablation switches apart: `experiments.ablations`)."""
     from sair_keras.config import ModelConfig
 
     settings = {**experiments.model_settings(recipe), "variant": variant}
@@ -220,30 +221,31 @@ def run_configs(dataset: str, variant: str, seed: int, args):
 
 def planned_run(dataset: str, variant: str, seed: int, args) -> dict:
     """What identifies a run before it trains: variant, seed, recipe name and every
-    setting (its configuration, `quality_summary.config_key`)."""
+    setting (its configuration, `quality_summary.config_key`): the model's, with the
+    ablation switches that differ from the product's model."""
     model_config, train_config = run_configs(dataset, variant, seed, args)
     return {
         "variant": variant,
         "seed": seed,
         "recipe": args.recipe,
         "item_catalog": args.item_catalog,
-        "model_config": model_config.to_dict(),
+        "model_config": {**model_config.to_dict(), **experiments.ablations(args.recipe).changed()},
         "train_config": train_config.to_dict(),
     }
 
 
 def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
+    import ablations
     import diagnostics
     import tensorflow as tf
 
     from sair_keras import data, train
     from sair_keras.catalog import Catalog
-    from sair_keras.model import build_model
 
     tf.keras.utils.set_random_seed(seed)
     model_config, train_config = run_configs(dataset, variant, seed, args)
     catalog = Catalog.load(outputs.vocabulary_dir)
-    model = build_model(catalog, model_config)
+    model = ablations.build_model(catalog, model_config, experiments.ablations(args.recipe))
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model_config.max_len
     train_ds = data.train_dataset(split("train"), train_config.batch_size, max_len, seed=seed)

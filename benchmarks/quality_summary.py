@@ -28,7 +28,8 @@ from experiments import INTEREST_HEAD_FIELDS
 WHOLE_HISTORY = "history"
 VALIDATION_FULL = "best_val_full_ndcg_10"
 VALIDATION_SAMPLED = "best_val_ndcg_10"
-# Settings a run recorded before they existed had these values.
+# Settings a run recorded before they existed had these values (and a run records an
+# ablation switch only when it differs from the product's model, `experiments.Ablations`).
 LEGACY_TRAIN = {"early_stopping_metric": "ndcg_10"}
 LEGACY_MODEL = {
     "ffn_activation": "relu",
@@ -38,7 +39,7 @@ LEGACY_MODEL = {
 }
 # Settings added later, left out of a configuration's key at these values (what every
 # earlier run had), so that the keys of earlier runs stay as they were.
-NEUTRAL_MODEL = {"norm_first": False, "similarity": "dot"}
+NEUTRAL_MODEL = {"norm_first": False, "similarity": "dot", "exclude_seen": True}
 LEGACY_CATALOG = "interactions"
 # Settings only some objectives read: runs of other objectives trained alike whatever they are.
 SAMPLED_LOSS_SETTINGS = {

@@ -213,10 +213,12 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_file(path: str | Path) -> dict[str, Any]:
-    """A config file (YAML) as a layer, its keys checked against the configs' fields."""
+def load_file(path: str | Path, extra_sections: dict[str, type] | None = None) -> dict[str, Any]:
+    """A config file (YAML) as a layer, its keys checked against the configs' fields.
+    `extra_sections` names sections (and their dataclasses) that a caller beside the
+    pipeline reads, e.g. the benchmarks' `ablations`."""
     data = read_mapping(path)
-    check_layer(data, str(path))
+    check_layer(data, str(path), extra_sections or {})
     return data
 
 
@@ -246,12 +248,15 @@ def output_root(layer: dict[str, Any]) -> str:
     return root if "://" in root else str(Path(root).resolve())
 
 
-def check_layer(layer: dict[str, Any], where: str) -> None:
-    top = {f.name for f in dataclasses.fields(PipelineConfig)}
+def check_layer(
+    layer: dict[str, Any], where: str, extra_sections: dict[str, type] | None = None
+) -> None:
+    sections = {**SECTIONS, **(extra_sections or {})}
+    top = {f.name for f in dataclasses.fields(PipelineConfig)} | set(sections)
     unknown = sorted(set(layer) - top)
     if unknown:
         raise ConfigError(f"{where}: unknown keys {unknown}; known: {sorted(top)}")
-    for section, cls in SECTIONS.items():
+    for section, cls in sections.items():
         values = layer.get(section, {})
         if not isinstance(values, dict):
             raise ConfigError(f"{where}: '{section}' must be a mapping")

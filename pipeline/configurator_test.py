@@ -81,6 +81,21 @@ def test_bad_files_are_refused_with_what_to_change(tmp_path, text, message):
         configurator.load_file(cfg)
 
 
+def test_a_caller_s_own_section_is_read_and_checked_only_when_named(tmp_path):
+    @dataclasses.dataclass(frozen=True)
+    class Extra:
+        switch: bool = False
+
+    cfg = tmp_path / "extra.yaml"
+    cfg.write_text("model: {top_k: 2}\nextra: {switch: true}\n")
+    assert configurator.load_file(cfg, {"extra": Extra})["extra"] == {"switch": True}
+    with pytest.raises(ConfigError, match=r"unknown keys \['extra'\]"):
+        configurator.load_file(cfg)
+    cfg.write_text("extra: {swich: true}\n")
+    with pytest.raises(ConfigError, match=r"unknown extra keys \['swich'\]"):
+        configurator.load_file(cfg, {"extra": Extra})
+
+
 def test_a_bad_value_is_a_config_error_naming_the_setting():
     with pytest.raises(ConfigError, match="dropout must be in"):
         configurator.model_config({"model": {"dropout": 1.5}})

@@ -45,12 +45,6 @@ class ModelConfig:
     aggregation_residual: `e_t = LN(F_t + Σ_k w_k I''_k)` instead of eq. 10's bare sum
       (a choice: with the bare sum, training on ML-100K leaves popularity level much later
       and ends lower, docs/MODEL.md).
-    aggregation_layer_norm: the LayerNorm on the head's output, apart from the residual;
-      None (default) follows `aggregation_residual` (LN with it, none without).
-    interaction_residual: `C_r' = C_r + attention(C_r)` instead of eq. 5's attention alone
-      (an ablation; sair and sair_label).
-    balance_weight: α of a load-balancing loss on the top-K selection (an ablation, not in
-      the paper; `regularizers.interest_balance`); 0 turns it off; sair and sair_label.
     training_loss: the objective of predicting the next item at every real position:
       "softmax", the cross-entropy over the whole catalog (a `[positions, items]` logit
       tensor per step: catalogs up to tens of thousands of items); "sampled_softmax", the
@@ -91,9 +85,6 @@ class ModelConfig:
     decov_weight: float = 1.0
     use_categories: bool = True
     aggregation_residual: bool = True
-    aggregation_layer_norm: bool | None = None
-    interaction_residual: bool = False
-    balance_weight: float = 0.0
     training_loss: str = "auto"
     num_negatives: int = 256
     in_batch_negative_share: float = 0.0
@@ -104,8 +95,6 @@ class ModelConfig:
     exclude_seen: bool = True
 
     def __post_init__(self) -> None:
-        if self.aggregation_layer_norm is None:  # stored resolved: to_dict says what ran
-            object.__setattr__(self, "aggregation_layer_norm", self.aggregation_residual)
         if self.ffn_dim is None:
             object.__setattr__(self, "ffn_dim", self.hidden_dim)
         if self.variant not in VARIANTS:
@@ -155,18 +144,6 @@ class ModelConfig:
             raise ConfigError(f"gbce_t must be in [0, 1], got {self.gbce_t}")
         if self.decov_weight < 0:
             raise ConfigError(f"decov_weight must be >= 0, got {self.decov_weight}")
-        if self.balance_weight < 0:
-            raise ConfigError(f"balance_weight must be >= 0, got {self.balance_weight}")
-        selects = self.variant in ("sair", "sair_label")  # an interaction layer and top-K
-        for name, on in (
-            ("interaction_residual", self.interaction_residual),
-            ("balance_weight", self.balance_weight > 0),
-        ):
-            if on and not selects:
-                raise ConfigError(
-                    f"{name} applies to the interest selection of sair and sair_label, "
-                    f"not to variant {self.variant!r}"
-                )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -20,17 +20,6 @@ def test_the_ffn_width_defaults_to_the_hidden_size_and_is_stored_resolved():
     assert ModelConfig.from_dict(old) == ModelConfig(hidden_dim=32, ffn_dim=32)
 
 
-def test_the_head_layer_norm_follows_the_residual_unless_set():
-    assert ModelConfig().aggregation_layer_norm is True
-    paper = ModelConfig(aggregation_residual=False)
-    assert paper.aggregation_layer_norm is False
-    # A config stored before the setting existed reads as what it ran.
-    old = paper.to_dict()
-    del old["aggregation_layer_norm"]
-    assert ModelConfig.from_dict(old) == paper
-    assert ModelConfig(aggregation_layer_norm=False).to_dict()["aggregation_layer_norm"] is False
-
-
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -41,9 +30,6 @@ def test_the_head_layer_norm_follows_the_residual_unless_set():
         ({"training_loss": "bpr"}, "unknown training_loss 'bpr'"),
         ({"ffn_dim": 0}, "ffn_dim must be >= 1, got 0"),
         ({"ffn_activation": "swish"}, "unknown ffn_activation 'swish'"),
-        ({"balance_weight": -0.1}, "balance_weight must be >= 0, got -0.1"),
-        ({"variant": "sasrec", "balance_weight": 0.01}, "not to variant 'sasrec'"),
-        ({"variant": "sair_full", "interaction_residual": True}, "not to variant 'sair_full'"),
     ],
 )
 def test_bad_model_config_names_the_value(kwargs, message):

@@ -61,21 +61,21 @@ class InterestInteraction(keras.layers.Layer):
 
     causal and padding-masked like the encoder, so position t never sees t+1.
 
-    With `residual` (an ablation, not in the paper), `C_r' = C_r + softmax(…)(C_r W_V)`:
-    the attention refines the position's own relevance instead of replacing it.
-
-    Args: num_interests: L. residual: add C_r to the attention's output.
+    Args: num_interests: L.
     Call args: C_r `[B, N, L]`, mask bool `[B, N]`. Returns `C_r'` `[B, N, L]`.
+
+    Example:
+      interaction = InterestInteraction(10)
+      refined = interaction(relevance, mask)  # [B, N, 10]
     """
 
-    def __init__(self, num_interests: int, residual: bool = False, **kwargs):
+    def __init__(self, num_interests: int, **kwargs):
         super().__init__(**kwargs)
         if num_interests < 1:
             raise ValueError(
                 f"InterestInteraction: num_interests must be >= 1, received {num_interests}"
             )
         self.num_interests = num_interests
-        self.residual = residual
 
     def build(self, input_shape):
         shape = (self.num_interests, self.num_interests)
@@ -93,12 +93,11 @@ class InterestInteraction(keras.layers.Layer):
         q, k, v = tf.split(qkv, 3, axis=-1)
         q = q * tf.math.rsqrt(tf.cast(pool, relevance.dtype))
         logits = tf.matmul(q, k, transpose_b=True) + attention_bias(mask, relevance.dtype)[:, 0]
-        attended = tf.matmul(tf.nn.softmax(logits, axis=-1), v)
-        return relevance + attended if self.residual else attended
+        return tf.matmul(tf.nn.softmax(logits, axis=-1), v)
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_interests=self.num_interests, residual=self.residual)
+        config.update(num_interests=self.num_interests)
         return config
 
 
@@ -148,16 +147,12 @@ class InterestAggregation(keras.layers.Layer):
     and layer-normalised, `e_t = LN(F_t + Σ_k w_k I''_k)`, as SASRec's point-wise FFN does;
     without it the head alone must carry F to the scores, and on ML-100K training stays at
     popularity level several times longer than SASRec's and ends lower (docs/MODEL.md).
-    `layer_norm` places the LayerNorm on its own:
-    `e_t = LN(Σ_k w_k I''_k)` without the residual, `F_t + Σ_k w_k I''_k` with the residual
-    but without the norm; unset, it follows `residual`.
 
     Dropout applies to the fused `[B, N, D]` output (as on the encoder's residual branches),
     not to the K hidden layers: one random draw per output unit instead of K (the random
     numbers are the largest single cost of the head on CPU, docs/BENCHMARKS.md).
 
-    Args: num_slots: K. hidden_dim: D. dropout: on the fused output. residual, layer_norm:
-      see above.
+    Args: num_slots: K. hidden_dim: D. dropout: on the fused output. residual: see above.
     Call args: indices int `[B, N, K]` into the pool (slot k holds interest `C[indices_k]`),
       values `[B, N, K]`, F `[B, N, D]`, pool C `[L, D]`, mask bool `[B, N]`.
     Returns: `[B, N, D]`, zero at padded positions.
@@ -169,7 +164,6 @@ class InterestAggregation(keras.layers.Layer):
         hidden_dim: int,
         dropout: float = 0.0,
         residual: bool = False,
-        layer_norm: bool | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -182,7 +176,8 @@ class InterestAggregation(keras.layers.Layer):
         self.hidden_dim = hidden_dim
         self.dropout = dropout
         self.residual = residual
-        self.layer_norm_output = residual if layer_norm is None else layer_norm
+        # Whether the output is layer-normalised: with the residual, as SASRec's blocks.
+        self.layer_norm_output = residual
 
     def build(self, input_shape):
         k, d = self.num_slots, self.hidden_dim
@@ -249,6 +244,5 @@ class InterestAggregation(keras.layers.Layer):
             hidden_dim=self.hidden_dim,
             dropout=self.dropout,
             residual=self.residual,
-            layer_norm=self.layer_norm_output,
         )
         return config

@@ -246,7 +246,6 @@ def test_interest_aggregation_weights_slots_by_softmax():
         SequenceEncoder(D, 2, 2, 0.1, norm_first=True),
         InterestRelevance(L, D, DeCovRegularizer(0.3)),
         InterestInteraction(L),
-        InterestInteraction(L, residual=True),
         TopKInterest(K),
         InterestAggregation(K, D, 0.1, residual=True),
     ],
@@ -284,32 +283,3 @@ def test_interest_aggregation_residual_adds_f_and_normalises():
     x = (f + fused).numpy()[1]
     expected = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-8)
     np.testing.assert_allclose(out, expected, rtol=1e-3, atol=1e-4)
-
-
-def test_interest_aggregation_places_the_layer_norm_apart_from_the_residual():
-    pool = tf.constant(RNG.normal(size=(L, D)).astype("float32"))
-    indices = tf.constant(RNG.integers(0, L, size=(B, N, K)), tf.int32)
-    values = tf.constant(RNG.normal(size=(B, N, K)).astype("float32"))
-    f = _x()
-    plain = InterestAggregation(K, D)
-    fused = plain(indices, values, f, pool, MASK)
-
-    def normalised(x):
-        x = x.numpy()[1]
-        return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-8)
-
-    norm_only = InterestAggregation(K, D, layer_norm=True)
-    norm_only(indices, values, f, pool, MASK)
-    norm_only.set_weights(plain.get_weights() + norm_only.get_weights()[4:])
-    out = norm_only(indices, values, f, pool, MASK).numpy()[1]
-    np.testing.assert_allclose(out, normalised(fused), rtol=1e-3, atol=1e-4)
-
-    sum_only = InterestAggregation(K, D, residual=True, layer_norm=False)
-    sum_only(indices, values, f, pool, MASK)
-    sum_only.set_weights(plain.get_weights())
-    out = sum_only(indices, values, f, pool, MASK).numpy()
-    mask = tf.cast(MASK, tf.float32)[..., None]
-    np.testing.assert_allclose(out, ((f + fused) * mask).numpy(), rtol=1e-5, atol=1e-6)
-    # Unset, the LayerNorm follows the residual; the config states what was built.
-    assert InterestAggregation(K, D, residual=True).get_config()["layer_norm"] is True
-    assert InterestAggregation(K, D).get_config()["layer_norm"] is False

@@ -33,7 +33,7 @@ from sair_keras.interests import (
     InterestRelevance,
     TopKInterest,
 )
-from sair_keras.regularizers import DeCovRegularizer, InterestBalance
+from sair_keras.regularizers import DeCovRegularizer
 
 MAX_NEGATIVE_DRAWS = 32
 
@@ -128,8 +128,7 @@ class SAIRModel(keras.Model):
     Training (`fit`) takes batches of `{item_seq: [B, N]}` (training prefixes); evaluation
     (`evaluate`, validation) takes `{item_seq, target [B, 1], negatives [B, M]}` and updates
     the compiled ranking metrics with the candidate scores (target first). The training
-    logs report `loss` (total), `ranking_loss` (per `training_loss`), `decov_loss` and, with
-    `balance_weight`, `balance_loss` apart.
+    logs report `loss` (total), `ranking_loss` (per `training_loss`) and `decov_loss` apart.
     """
 
     def __init__(
@@ -174,19 +173,14 @@ class SAIRModel(keras.Model):
             name="encoder",
         )
         self.relevance = self.interaction = self.top_k = self.aggregation = None
-        self.balance = None
         if c.variant in ("sair", "sair_full"):
             regularizer = DeCovRegularizer(c.decov_weight) if c.decov_weight > 0 else None
             self.relevance = InterestRelevance(
                 c.num_interests, c.hidden_dim, regularizer, name="interest_relevance"
             )
         if c.variant in ("sair", "sair_label"):
-            self.interaction = InterestInteraction(
-                self.pool_size, c.interaction_residual, name="interest_interaction"
-            )
+            self.interaction = InterestInteraction(self.pool_size, name="interest_interaction")
             self.top_k = TopKInterest(min(c.top_k, self.pool_size), name="top_k_interest")
-            if c.balance_weight > 0:
-                self.balance = InterestBalance(c.balance_weight, name="interest_balance")
         if c.variant != "sasrec":
             slots = self.top_k.top_k if self.top_k is not None else self.pool_size
             self.aggregation = InterestAggregation(
@@ -194,7 +188,6 @@ class SAIRModel(keras.Model):
                 c.hidden_dim,
                 c.dropout,
                 c.aggregation_residual,
-                c.aggregation_layer_norm,
                 name="interest_aggregation",
             )
 
@@ -230,18 +223,15 @@ class SAIRModel(keras.Model):
 
     def _select(self, f, mask, training=None):
         """The interests each position keeps: `(indices [B, N, S], values [B, N, S], C)`,
-        S = K (sair, sair_label) or L (sair_full: every interest, weighted by C_r). In
-        training, adds the balance loss on the selection, if any."""
+        S = K (sair, sair_label) or L (sair_full: every interest, weighted by C_r)."""
         relevance = self._relevance(f)  # eq. 4 (builds the pool on the first call)
         pool = self.interest_pool()
         if self.model_config.variant == "sair_full":
             every = tf.broadcast_to(tf.range(self.pool_size), tf.shape(relevance))
             return every, relevance, pool
-        relevance = self.interaction(relevance, mask)  # eq. 5
+        relevance = self.interaction(relevance, mask, training=training)  # eq. 5
         # eqs. 6-7; the aggregation fuses the gather of C into its first layer.
         values, indices, _ = self.top_k(relevance, pool)
-        if training and self.balance is not None:
-            self.balance(relevance, indices, mask)
         return indices, values, pool
 
     def interest_distributions(self, item_seq) -> dict[str, tf.Tensor]:
@@ -317,8 +307,6 @@ class SAIRModel(keras.Model):
             "ranking_loss": ranking,
             "decov_loss": _sum(self.relevance) / replicas,
         }
-        if self.balance is not None:
-            logs["balance_loss"] = _sum(self.balance) / replicas
         return logs
 
     def next_item_loss(self, item_seq, negatives=None, training=None) -> tf.Tensor:

@@ -109,11 +109,10 @@ def test_sasrec_has_no_interest_parameters():
 
 def test_sasrec_is_the_same_model_whatever_the_interest_head_fields():
     # What lets a configuration that changes only the head share the `sasrec` of another
-    # (benchmarks/experiments.py); interaction_residual and balance_weight are refused for
-    # sasrec.
+    # (benchmarks/experiments.py).
     head = dict(num_interests=20, top_k=8, decov_weight=0.0, aggregation_residual=False)
     runs = []
-    for fields in ({}, {**head, "aggregation_layer_norm": True}):
+    for fields in ({}, head):
         keras.utils.set_random_seed(3)
         model = _model("sasrec", **fields)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
@@ -149,31 +148,6 @@ def test_decov_is_reported_apart_from_the_ranking_loss():
     sasrec = _model("sasrec")
     sasrec.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert float(sasrec.train_step({features.ITEM_SEQ: SEQ})["decov_loss"]) == 0.0
-
-
-def test_balance_is_reported_apart_and_counted_in_the_total():
-    model = _model("sair", balance_weight=0.5)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    logs = model.train_step({features.ITEM_SEQ: SEQ})
-    # At least 1 (uniform), times the weight.
-    assert float(logs["balance_loss"]) >= 0.5 * (1 - 1e-5)
-    total = logs["ranking_loss"] + logs["decov_loss"] + logs["balance_loss"]
-    assert float(logs["loss"]) == pytest.approx(float(total))
-    plain = _model("sair")
-    plain.compile(optimizer=keras.optimizers.Adam(1e-3))
-    assert "balance_loss" not in plain.train_step({features.ITEM_SEQ: SEQ})
-    # Inference adds no loss.
-    model(SEQ)
-    assert not model.balance.losses
-
-
-def test_interaction_residual_keeps_c_r():
-    model = _model("sair", interaction_residual=True)
-    f, mask = model._encode(tf.cast(SEQ, tf.int64), False)
-    c_r = model.relevance(f)
-    attended = model.interaction(c_r, mask) - c_r
-    model.interaction.residual = False
-    np.testing.assert_allclose(model.interaction(c_r, mask), attended, rtol=1e-5, atol=1e-6)
 
 
 def test_ranking_losses_match_their_formulas():
@@ -244,7 +218,7 @@ def test_model_rebuilds_from_config():
     [
         ("sair", {}),
         ("sasrec", {}),
-        ("sair", {"balance_weight": 0.1, "interaction_residual": True}),
+        ("sair", {"aggregation_residual": False}),
         ("sasrec", {"ffn_dim": 24, "ffn_activation": "gelu"}),
     ],
 )

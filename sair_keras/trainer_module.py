@@ -46,7 +46,6 @@ _LOGGED = (
     "loss",
     "ranking_loss",
     "decov_loss",
-    "balance_loss",
     "val_hr_10",
     "val_ndcg_10",
     "val_full_hr_10",

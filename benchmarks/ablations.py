@@ -1,0 +1,192 @@
+"""Ablations of SAIR that only the benchmarks run: switches the paper's model does not
+have, kept out of the product's `ModelConfig`.
+
+- `interaction_residual`: `C_r' = C_r + attention(C_r)` instead of eq. 5's attention alone
+  (sair, sair_label): the attention refines each position's relevance instead of replacing
+  it.
+- `balance_weight`: α of a load-balancing loss on the top-K selection, the Switch
+  Transformer's (Fedus et al., JMLR 2022, eq. 4) with interests as experts; 0 turns it off
+  (sair, sair_label). Training logs it as `balance_loss`, apart from the other losses.
+- `aggregation_layer_norm`: the LayerNorm on the head's output apart from the residual:
+  `e_t = LN(Σ_k w_k I''_k)` without the residual, `F_t + Σ_k w_k I''_k` with the residual
+  but without the norm; None (default) follows `aggregation_residual`, as the product does.
+
+A named configuration (`benchmarks/configs/*.yaml`) sets them in its `model` section beside
+ModelConfig's fields (`experiments.Ablations`); `build_model` builds an `AblationModel`: the
+product's `SAIRModel` with the changed layers swapped in.
+
+  config = ModelConfig(**experiments.model_settings("balance"))
+  model = build_model(catalog, config, experiments.ablations("balance"))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+import tf_keras as keras
+from experiments import Ablations
+
+from sair_keras.config import ModelConfig
+from sair_keras.interests import InterestAggregation, InterestInteraction
+from sair_keras.model import SAIRModel
+from sair_keras.model import build_model as build_product_model
+
+
+def interest_balance(relevance: tf.Tensor, indices: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """`L · Σ_l f_l · P_l` over the real positions: the load-balancing loss of the Switch
+    Transformer with interests as experts and K slots each.
+
+    `f_l` is the share of the kept slots (K per real position) that hold interest l (a
+    count, no gradient); `P_l` is the mean of `softmax(C_r')_l` over the real positions.
+    The loss is 1 when both are uniform and grows to L when one interest takes every slot
+    and all the probability; its gradient lowers the probability of the most used
+    interests.
+
+    Args: relevance `C_r'` `[B, N, L]` (what top-K ranks), indices int `[B, N, K]` (the
+      kept interests), mask bool `[B, N]` (real positions).
+    Returns: a scalar.
+    """
+    num_interests = tf.shape(relevance)[-1]
+    real = tf.cast(mask, relevance.dtype)[..., None]  # [B, N, 1]
+    positions = tf.maximum(tf.reduce_sum(real), 1.0)
+    slots = tf.reduce_sum(tf.one_hot(indices, num_interests, dtype=relevance.dtype), axis=-2)
+    top_k = tf.cast(tf.shape(indices)[-1], relevance.dtype)
+    f = tf.reduce_sum(slots * real, axis=[0, 1]) / (positions * top_k)  # [L], sums to 1
+    p = tf.reduce_sum(tf.nn.softmax(relevance, axis=-1) * real, axis=[0, 1]) / positions
+    return tf.cast(num_interests, relevance.dtype) * tf.reduce_sum(f * p)
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
+class AblatedInteraction(InterestInteraction):
+    """The interaction layer (eq. 5) with the selection's ablations:
+
+    `C_r' = C_r + attention(C_r)` with `residual`; in training, with `balance_weight` α > 0,
+    adds `α · interest_balance(C_r', top_k(C_r', K), mask)` to its losses.
+
+    Args: num_interests: L. residual: add C_r to the attention's output.
+      balance_weight: α ≥ 0. top_k: K, the selection the balance loss sees.
+    Call args: C_r `[B, N, L]`, mask bool `[B, N]`. Returns `C_r'` `[B, N, L]`.
+    """
+
+    def __init__(
+        self,
+        num_interests: int,
+        residual: bool = False,
+        balance_weight: float = 0.0,
+        top_k: int = 1,
+        **kwargs,
+    ):
+        super().__init__(num_interests, **kwargs)
+        if balance_weight < 0 or not 1 <= top_k <= num_interests:
+            raise ValueError(
+                "AblatedInteraction: balance_weight must be >= 0 and 1 <= top_k <= "
+                f"num_interests, received balance_weight={balance_weight}, top_k={top_k}"
+            )
+        self.residual = residual
+        self.balance_weight = float(balance_weight)
+        self.top_k = top_k
+
+    def call(self, relevance: tf.Tensor, mask: tf.Tensor, training=None) -> tf.Tensor:
+        attended = super().call(relevance, mask)
+        out = relevance + attended if self.residual else attended
+        if training and self.balance_weight > 0:
+            _, indices = tf.math.top_k(out, k=self.top_k)
+            self.add_loss(self.balance_weight * interest_balance(out, indices, mask))
+        return out
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(residual=self.residual, balance_weight=self.balance_weight, top_k=self.top_k)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
+class LayerNormAggregation(InterestAggregation):
+    """`InterestAggregation` with its output LayerNorm set apart from the residual:
+    `layer_norm` says whether the output is layer-normalised, whatever `residual` is.
+
+    Args: as `InterestAggregation`, and layer_norm: bool.
+    """
+
+    def __init__(self, num_slots, hidden_dim, dropout=0.0, residual=False, layer_norm=True, **kw):
+        super().__init__(num_slots, hidden_dim, dropout, residual, **kw)
+        self.layer_norm_output = bool(layer_norm)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(layer_norm=self.layer_norm_output)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
+class AblationModel(SAIRModel):
+    """`SAIRModel` with `Ablations`: the changed layers replace the product's before the
+    model is built; training logs `balance_loss` when the balance loss is on.
+
+    Args: as `SAIRModel`, and ablations: an `Ablations` or its `changed()` dict.
+    """
+
+    def __init__(
+        self,
+        num_items: int,
+        num_categories: int,
+        model_config: ModelConfig | dict[str, Any],
+        max_item_categories: int = 1,
+        item_categories=None,
+        ablations: Ablations | dict[str, Any] | None = None,
+        **kwargs,
+    ):
+        super().__init__(
+            num_items, num_categories, model_config, max_item_categories, item_categories, **kwargs
+        )
+        if not isinstance(ablations, Ablations):
+            ablations = Ablations(**(ablations or {}))
+        c = self.model_config
+        ablations.check(c.variant)
+        self.ablations = ablations
+        if ablations.interaction_residual or ablations.balance_weight > 0:
+            self.interaction = AblatedInteraction(
+                self.pool_size,
+                ablations.interaction_residual,
+                ablations.balance_weight,
+                self.top_k.top_k,
+                name="interest_interaction",
+            )
+        layer_norm = ablations.aggregation_layer_norm
+        if layer_norm is not None and layer_norm != c.aggregation_residual:
+            self.aggregation = LayerNormAggregation(
+                self.aggregation.num_slots,
+                c.hidden_dim,
+                c.dropout,
+                c.aggregation_residual,
+                layer_norm,
+                name="interest_aggregation",
+            )
+
+    def train_step(self, data):
+        logs = super().train_step(data)
+        if self.ablations.balance_weight > 0:
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            logs["balance_loss"] = tf.add_n(self.interaction.losses) / replicas
+        return logs
+
+    def get_config(self):
+        return {**super().get_config(), "ablations": self.ablations.changed()}
+
+
+def build_model(catalog, model_config: ModelConfig, ablations: Ablations) -> SAIRModel:
+    """A built model for a `Catalog`: the product's `SAIRModel` when `ablations` changes
+    nothing, else an `AblationModel`."""
+    if not ablations.changed():
+        return build_product_model(catalog, model_config)
+    model = AblationModel(
+        catalog.num_items,
+        catalog.num_categories,
+        model_config,
+        catalog.item_categories.shape[1],
+        catalog.item_categories,
+        ablations,
+    )
+    model(tf.zeros((1, model_config.max_len), tf.int64))
+    return model

@@ -1,0 +1,244 @@
+"""The benchmark-only ablations: their switches, layers and model."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ablations  # noqa: E402
+import experiments  # noqa: E402
+import quality  # noqa: E402
+import quality_summary  # noqa: E402
+
+from sair_keras import features  # noqa: E402
+from sair_keras.catalog import Catalog  # noqa: E402
+from sair_keras.config import ConfigError, ModelConfig  # noqa: E402
+from sair_keras.interests import InterestAggregation, InterestInteraction  # noqa: E402
+from sair_keras.model import SAIRModel  # noqa: E402
+
+N = 10
+CATALOG = Catalog.synthetic(40, 5, seed=1)
+SMALL = dict(max_len=N, hidden_dim=16, num_heads=2, num_interests=6, top_k=2, dropout=0.1)
+SEQ = tf.constant([[0, 0, 0, 5, 9, 2, 17, 30, 8, 11], [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]])
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _model(variant="sair", **switches):
+    config = ModelConfig(variant=variant, **SMALL)
+    return ablations.build_model(CATALOG, config, experiments.Ablations(**switches))
+
+
+def _balance_inputs():
+    # Two sequences, 3 positions, L=4, K=2; the first position of row 0 is padding.
+    rng = np.random.default_rng(3)
+    relevance = rng.normal(size=(2, 3, 4)).astype("float32")
+    mask = np.array([[False, True, True], [True, True, True]])
+    indices = np.argsort(-relevance, axis=-1)[..., :2]
+    return relevance, indices, mask
+
+
+def test_configurations_split_into_model_settings_and_ablations():
+    assert experiments.ablations("balance") == experiments.Ablations(balance_weight=0.01)
+    assert experiments.model_settings("balance") == {}
+    assert experiments.ablations("interaction_residual").changed() == {"interaction_residual": True}
+    assert experiments.ablations("paper_layernorm").changed() == {"aggregation_layer_norm": True}
+    assert experiments.model_settings("paper_layernorm") == {"aggregation_residual": False}
+    assert experiments.ablations("softmax_pool_20_top_8").changed() == {}
+    for name in experiments.names():  # every switch is a field of one of the two
+        ModelConfig(**experiments.model_settings(name))
+        experiments.ablations(name)
+    assert experiments.ABLATION_FIELDS.isdisjoint(f for f in ModelConfig().to_dict())
+
+
+@pytest.mark.parametrize(
+    "switches, variant, message",
+    [
+        ({"balance_weight": -0.1}, "sair", "balance_weight must be >= 0, got -0.1"),
+        ({"balance_weight": 0.01}, "sasrec", "not to variant 'sasrec'"),
+        ({"interaction_residual": True}, "sair_full", "not to variant 'sair_full'"),
+    ],
+)
+def test_bad_switches_name_the_value(switches, variant, message):
+    with pytest.raises(ConfigError) as e:
+        experiments.Ablations(**switches).check(variant)
+    assert message in str(e.value)
+
+
+def test_without_switches_the_product_model_is_built():
+    model = _model()
+    assert type(model) is SAIRModel
+    assert type(model.interaction) is InterestInteraction
+
+
+def test_interest_balance_matches_numpy_over_the_real_positions():
+    relevance, indices, mask = _balance_inputs()
+    real = relevance[mask]  # [5, 4]
+    f = np.bincount(indices[mask].ravel(), minlength=4) / (5 * 2)
+    p = (np.exp(real) / np.exp(real).sum(-1, keepdims=True)).mean(0)
+    expected = 4 * float((f * p).sum())
+    got = ablations.interest_balance(
+        tf.constant(relevance), tf.constant(indices), tf.constant(mask)
+    )
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+    # Padding does not count, whatever it holds.
+    relevance[0, 0] = 99.0
+    again = ablations.interest_balance(
+        tf.constant(relevance), tf.constant(indices), tf.constant(mask)
+    )
+    assert float(again) == pytest.approx(expected, rel=1e-5)
+
+
+def test_interest_balance_is_one_when_uniform_and_l_over_k_when_collapsed():
+    mask = tf.ones((1, 4), tf.bool)
+    uniform = tf.constant([[[0, 1], [2, 3], [0, 1], [2, 3]]])
+    assert float(ablations.interest_balance(tf.zeros((1, 4, 4)), uniform, mask)) == pytest.approx(1)
+    # Every position keeps interests 0 and 1 and puts all its probability on them: L / K.
+    collapsed = tf.constant([[[50.0, 50.0, -50.0, -50.0]] * 4])
+    same = tf.constant([[[0, 1]] * 4])
+    assert float(ablations.interest_balance(collapsed, same, mask)) == pytest.approx(2.0)
+
+
+def test_interest_balance_gradient_lowers_the_most_used_interest():
+    relevance, indices, mask = _balance_inputs()
+    r = tf.Variable(relevance)
+    with tf.GradientTape() as tape:
+        loss = ablations.interest_balance(r, tf.constant(indices), tf.constant(mask))
+    grad = tape.gradient(loss, r).numpy()
+    most_used = np.bincount(indices[mask].ravel(), minlength=4).argmax()
+    assert grad[mask][:, most_used].sum() > 0  # descent lowers its relevance
+    np.testing.assert_array_equal(grad[0, 0], 0.0)
+
+
+def test_ablated_interaction_adds_c_r_and_its_balance_loss_in_training_only():
+    relevance, _, mask = _balance_inputs()
+    relevance, mask = tf.constant(relevance), tf.constant(mask)
+    plain = InterestInteraction(4)
+    attended = plain(relevance, mask)
+    layer = ablations.AblatedInteraction(4, residual=True, balance_weight=0.5, top_k=2)
+    layer(relevance, mask)
+    layer.set_weights(plain.get_weights())
+    out = layer(relevance, mask, training=False)
+    np.testing.assert_allclose(out, relevance + attended, rtol=1e-5, atol=1e-6)
+    assert not layer.losses  # inference adds no loss
+    out = layer(relevance, mask, training=True)
+    _, indices = tf.math.top_k(out, k=2)
+    expected = 0.5 * float(ablations.interest_balance(out, indices, mask))
+    assert [float(x) for x in layer.losses] == pytest.approx([expected])
+    clone = keras.layers.deserialize(keras.layers.serialize(layer))
+    assert type(clone) is ablations.AblatedInteraction
+    assert clone.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="top_k=5"):
+        ablations.AblatedInteraction(4, top_k=5)
+
+
+def test_layer_norm_aggregation_places_the_norm_apart_from_the_residual():
+    rng = np.random.default_rng(0)
+    b, n, d, pool_size, k = 2, 6, 8, 5, 3
+    pool = tf.constant(rng.normal(size=(pool_size, d)).astype("float32"))
+    indices = tf.constant(rng.integers(0, pool_size, size=(b, n, k)), tf.int32)
+    values = tf.constant(rng.normal(size=(b, n, k)).astype("float32"))
+    f = tf.constant(rng.normal(size=(b, n, d)).astype("float32"))
+    mask = tf.constant([[False, False, True, True, True, True], [True] * n])
+    plain = InterestAggregation(k, d)
+    fused = plain(indices, values, f, pool, mask)
+
+    def normalised(x):
+        x = x.numpy()[1]
+        return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-8)
+
+    norm_only = ablations.LayerNormAggregation(k, d, layer_norm=True)
+    norm_only(indices, values, f, pool, mask)
+    norm_only.set_weights(plain.get_weights() + norm_only.get_weights()[4:])
+    out = norm_only(indices, values, f, pool, mask).numpy()[1]
+    np.testing.assert_allclose(out, normalised(fused), rtol=1e-3, atol=1e-4)
+
+    sum_only = ablations.LayerNormAggregation(k, d, residual=True, layer_norm=False)
+    sum_only(indices, values, f, pool, mask)
+    sum_only.set_weights(plain.get_weights())
+    out = sum_only(indices, values, f, pool, mask).numpy()
+    real = tf.cast(mask, tf.float32)[..., None]
+    np.testing.assert_allclose(out, ((f + fused) * real).numpy(), rtol=1e-5, atol=1e-6)
+    clone = keras.layers.deserialize(keras.layers.serialize(sum_only))
+    assert clone.get_config() == sum_only.get_config() and clone.layer_norm_output is False
+
+
+def test_balance_is_reported_apart_and_counted_in_the_total():
+    model = _model(balance_weight=0.5)
+    assert type(model) is ablations.AblationModel
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    logs = model.train_step({features.ITEM_SEQ: SEQ})
+    # At least 1 (uniform), times the weight.
+    assert float(logs["balance_loss"]) >= 0.5 * (1 - 1e-5)
+    total = logs["ranking_loss"] + logs["decov_loss"] + logs["balance_loss"]
+    assert float(logs["loss"]) == pytest.approx(float(total))
+    model(SEQ)  # inference adds no loss
+    assert not model.interaction.losses
+
+
+def test_ablation_model_saves_and_loads_with_its_switches(tmp_path):
+    model = _model(interaction_residual=True, aggregation_layer_norm=False)
+    assert type(model.aggregation) is ablations.LayerNormAggregation
+    model.aggregation.w2.assign(tf.random.stateless_normal(model.aggregation.w2.shape, [1, 2]))
+    model.save(str(tmp_path / "model"))
+    loaded = keras.models.load_model(str(tmp_path / "model"))
+    assert type(loaded) is ablations.AblationModel
+    assert loaded.ablations.changed() == {
+        "interaction_residual": True,
+        "aggregation_layer_norm": False,
+    }
+    np.testing.assert_allclose(loaded(SEQ).numpy(), model(SEQ).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _args(recipe, train, dropout=0.2, item_catalog="interactions"):
+    return argparse.Namespace(
+        recipe=recipe,
+        dropout=dropout,
+        num_items=3708,
+        max_epochs=train["epochs"],
+        patience=train["patience"],
+        batch_size=train["batch_size"],
+        early_stopping_metric=train.get("early_stopping_metric", "ndcg_10"),
+        item_catalog=item_catalog,
+    )
+
+
+def test_runs_planned_today_keep_the_configuration_keys_of_the_recorded_ones():
+    # The ml-1m runs of the chosen configuration and its sasrec were recorded with every
+    # ablation switch and without `exclude_seen`: planned today, they keep their keys.
+    runs = json.loads((RESULTS / "ml-1m.json").read_text())["runs"]
+    checked = set()
+    for run in runs:
+        if run.get("recipe") in ("softmax_pool_20_top_8", "softmax"):
+            args = _args(run["recipe"], run["train_config"], run["model_config"]["dropout"])
+            planned = quality.planned_run("ml-1m", run["variant"], run["seed"], args)
+            assert quality_summary.config_key(planned) == quality_summary.config_key(run), run
+            checked.add(run["recipe"])
+    assert checked == {"softmax_pool_20_top_8", "softmax"}
+
+
+@pytest.mark.parametrize(
+    "recipe, recorded",
+    [
+        ("interaction_residual", {"interaction_residual": True, "aggregation_layer_norm": True}),
+        ("balance", {"balance_weight": 0.01, "aggregation_layer_norm": True}),
+        ("paper_layernorm", {"aggregation_layer_norm": True}),
+        ("default", {"aggregation_layer_norm": True}),
+    ],
+)
+def test_a_run_records_the_switches_it_changes_under_the_key_of_every_switch(recipe, recorded):
+    train = {"epochs": 200, "patience": 20, "batch_size": 256}
+    planned = quality.planned_run("ml-1m", "sair", 0, _args(recipe, train))
+    switches = {
+        k: v for k, v in planned["model_config"].items() if k in experiments.ABLATION_FIELDS
+    }
+    assert switches == experiments.ablations(recipe).changed()
+    every = {"interaction_residual": False, "balance_weight": 0.0, **recorded}
+    old_style = {**planned, "model_config": {**planned["model_config"], **every}}
+    assert quality_summary.config_key(planned) == quality_summary.config_key(old_style)
