@@ -127,19 +127,8 @@ class AblationModel(SAIRModel):
     Args: as `SAIRModel`, and ablations: an `Ablations` or its `changed()` dict.
     """
 
-    def __init__(
-        self,
-        num_items: int,
-        num_categories: int,
-        model_config: ModelConfig | dict[str, Any],
-        max_item_categories: int = 1,
-        item_categories=None,
-        ablations: Ablations | dict[str, Any] | None = None,
-        **kwargs,
-    ):
-        super().__init__(
-            num_items, num_categories, model_config, max_item_categories, item_categories, **kwargs
-        )
+    def __init__(self, *args, ablations: Ablations | dict[str, Any] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
         if not isinstance(ablations, Ablations):
             ablations = Ablations(**(ablations or {}))
         c = self.model_config
@@ -180,13 +169,4 @@ def build_model(catalog, model_config: ModelConfig, ablations: Ablations) -> SAI
     nothing, else an `AblationModel`."""
     if not ablations.changed():
         return build_product_model(catalog, model_config)
-    model = AblationModel(
-        catalog.num_items,
-        catalog.num_categories,
-        model_config,
-        catalog.item_categories.shape[1],
-        catalog.item_categories,
-        ablations,
-    )
-    model(tf.zeros((1, model_config.max_len), tf.int64))
-    return model
+    return build_product_model(catalog, model_config, AblationModel, ablations=ablations)

@@ -455,14 +455,18 @@ def _sum(layer) -> tf.Tensor:
     return tf.add_n(losses) if losses else tf.constant(0.0)
 
 
-def build_model(catalog, model_config: ModelConfig) -> SAIRModel:
-    """A built SAIRModel for a `Catalog`."""
-    model = SAIRModel(
+def build_model(
+    catalog, model_config: ModelConfig, model_class: type[SAIRModel] | None = None, **kwargs
+) -> SAIRModel:
+    """A built SAIRModel for a `Catalog` (or a built `model_class`, a subclass taking
+    `kwargs` besides SAIRModel's arguments)."""
+    model = (model_class or SAIRModel)(
         catalog.num_items,
         catalog.num_categories,
         model_config,
         catalog.item_categories.shape[1],
         catalog.item_categories,
+        **kwargs,
     )
     model(tf.zeros((1, model_config.max_len), tf.int64))
     return model
