@@ -141,6 +141,9 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
     assert "0.9900" not in page  # the unchosen configuration's test numbers are not shown
     assert "| popularity | ours (1 run) | – | 0.0194 |" in page or "0.0194" in page
     assert "| sair | ours (3 runs) | – | – | 0.1600 ± 0.0000 |" in page
+    # Beside the field's published full-catalog numbers, with their protocol.
+    assert "| SASRec+ (full cross-entropy, length 200, dropout 0.1) | 0.3152 | 0.1821 |" in page
+    assert "| sair | – | 0.1600 ± 0.0000 | ours (3 runs) |" in page
 
 
 def test_portable_command_lines_name_no_machine_path():
