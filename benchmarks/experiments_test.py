@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import experiments  # noqa: E402
 
+from pipeline import configurator  # noqa: E402
 from sair_keras.config import ConfigError, ModelConfig  # noqa: E402
 
 
@@ -29,6 +30,16 @@ def test_every_configuration_builds_a_model_config():
     assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
     with pytest.raises(ConfigError, match="unknown configuration 'best'"):
         experiments.model_settings("best")
+
+
+def test_every_configuration_states_no_default():
+    """A value equal to the default would be the default written a second time."""
+    for name in experiments.names():
+        layer = experiments._layer(name)
+        for section, cls in {**configurator.SECTIONS, "ablations": experiments.Ablations}.items():
+            defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+            for key, value in layer.get(section, {}).items():
+                assert value != defaults[key], f"{name}: {section}.{key} is the default"
 
 
 def test_a_configuration_s_sasrec_is_the_one_with_the_same_fields_outside_the_head():
