@@ -298,3 +298,11 @@ def test_a_recipe_that_sets_l_or_k_wins_over_the_datasets():
     assert (top_1.num_interests, top_1.top_k) == (10, 1)
     pool = quality.model_config_for("sair", "pool_20_top_8", 0.2)
     assert (pool.num_interests, pool.top_k, pool.dropout) == (20, 8, 0.2)
+
+
+def test_the_results_page_shows_a_spread_over_three_seeds_or_more_only():
+    runs = [_run("sair", s, 0.84, 0.62, val=0.17 + s / 100, full=0.16 + s / 100) for s in range(2)]
+    data = {"users": 9, "items": 5, "actions": 30}
+    page = results_page.page({"ml-1m": {"dataset": "ml-1m", "data": data, "runs": runs}})
+    assert "| sair | ours (2 runs) | – | – | 0.1650 | – |" in page
+    assert "±" not in page.split("## ml-1m")[1]

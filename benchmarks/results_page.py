@@ -61,10 +61,14 @@ PUBLISHED_FULL = {
 }
 
 
-def _cell(stats: dict | None) -> str:
+# A spread is shown over this many seeds or more; fewer give the mean alone.
+MIN_SPREAD_RUNS = 3
+
+
+def _cell(stats: dict | None, runs: int) -> str:
     if not stats:
         return "–"
-    if stats.get("std") is None:  # one run has no spread to show
+    if stats.get("std") is None or runs < MIN_SPREAD_RUNS:
         return f"{stats['mean']:.4f}"
     return f"{stats['mean']:.4f} ± {stats['std']:.4f}"
 
@@ -87,7 +91,7 @@ def _table(summary: dict, metrics: tuple[str, ...], paper: dict) -> list[str]:
         if s and any(m in s["test"] for m in metrics):
             lines.append(
                 f"| {variant} | {_runs_label(s)} | "
-                + " | ".join(_cell(s["test"].get(m)) for m in metrics)
+                + " | ".join(_cell(s["test"].get(m), s["runs"]) for m in metrics)
                 + " |"
             )
     return lines
@@ -111,7 +115,7 @@ def _published(dataset: str, summary: dict, settings: dict | None) -> list[str]:
     for variant in VARIANTS:
         s = summary.get(variant)
         if s and ("full_hr_10" in s["test"] or "full_ndcg_10" in s["test"]):
-            cells = [_cell(s["test"].get(m)) for m in ("full_hr_10", "full_ndcg_10")]
+            cells = [_cell(s["test"].get(m), s["runs"]) for m in ("full_hr_10", "full_ndcg_10")]
             lines.append(f"| {variant} | {cells[0]} | {cells[1]} | {_runs_label(s)} |")
     return lines
 
@@ -119,7 +123,7 @@ def _published(dataset: str, summary: dict, settings: dict | None) -> list[str]:
 def _gaps(summary: dict) -> list[str]:
     """`sair` minus `sasrec` with the larger of the two std beside it (both with 2+ runs)."""
     a, b = summary.get("sair"), summary.get("sasrec")
-    if not a or not b or min(a["runs"], b["runs"]) < 2:
+    if not a or not b or min(a["runs"], b["runs"]) < MIN_SPREAD_RUNS:
         return []
     cells = []
     for metric in GAP_METRICS:
@@ -181,7 +185,8 @@ def _validation_table(runs: list[dict], chosen: str | None) -> list[str]:
             if v:
                 lines.append(
                     f"| {mark} | {', '.join(c['recipes'])} | {variant} | {v['runs']} | "
-                    f"{_cell(v.get(VALIDATION_FULL))} | {_cell(v.get(VALIDATION_SAMPLED))} |"
+                    f"{_cell(v.get(VALIDATION_FULL), v['runs'])} | "
+                    f"{_cell(v.get(VALIDATION_SAMPLED), v['runs'])} |"
                 )
     return lines
 
@@ -246,7 +251,8 @@ def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
         out += [
             f"Chosen configuration: `{key}` ({_describe(settings)}), the best of "
             f"{choice['among']} by `sair`'s mean {choice['by']} over {choice['runs']} seeds "
-            f"({_cell(choice['value'])}). Test numbers below are that configuration's only.",
+            f"({_cell(choice['value'], choice['runs'])}). Test numbers below are that "
+            "configuration's only.",
         ]
     full_marked = all(
         r.get("full_catalog_excludes") == WHOLE_HISTORY for r in chosen_runs(runs, choice)
@@ -292,8 +298,9 @@ def page(results: dict[str, dict], figures: Path | None = None) -> str:
         "interact with before it (the field's protocol). *Sampled*: the target among 100 fixed",
         "negatives the user never interacted with (the paper's protocol). Ties count against",
         "the target; a non-finite score is a miss. Ours: mean ± sample std (ddof=1) over",
-        "seeds. Each dataset's configuration is chosen on the validation split; test numbers",
-        "are reported for it alone. The paper's numbers are its Table II (sampled only).",
+        f"seeds ({MIN_SPREAD_RUNS} or more; the mean alone over fewer). Each dataset's",
+        "configuration is chosen on the validation split; test numbers are reported for it",
+        "alone. The paper's numbers are its Table II (sampled only).",
     ]
     for name, result in results.items():
         out += section(name, result, figures)
