@@ -1,18 +1,22 @@
-"""Where a training step's time goes: the model against the objective, on ML-1M batches.
+"""Where a training step's time goes, on ML-1M batches.
 
-  python benchmarks/step_breakdown.py [--variants sasrec sair] [--batches 8] [--repeats 5]
+  python benchmarks/step_breakdown.py [--variants sasrec sair] [--batches 8] [--repeats 3]
 
 Ingests `../shared/data/ml-1m` (never copied) and takes the first `--batches` training
-batches. For each variant at the product's default configuration (`default`), times the
-forward and backward pass of
-- `model`: the network alone (`call`, every position; the gradient of a stand-in loss);
-- `step`: the network and the training objective (`next_item_loss`), as `train_step` runs
-  them, without the optimizer;
-and, on the network's output for the same batches, the objective alone with the catalog
-logits in float32 and in bfloat16 (`objective_seconds`). Each figure is the minimum over
-`--repeats` passes over the batches (the first pass traces and is not timed), so a busy
-machine inflates it less; run it with nothing else on the cores. `objective_share` is
-`1 − model / step`. Writes `benchmarks/results/step_breakdown.json`.
+batches. For each variant at the product's default configuration (`default`):
+- `forward_seconds`: the network and the training objective, forward only;
+- `step_seconds`: the whole training step as `fit` runs it (`train_step`: forward,
+  backward, Adam);
+- `profile`: the step run under the TensorFlow profiler, its kernels' thread time summed
+  by part of the step (`embedding`, `encoder`, `interest_head`, `objective`, `optimizer`)
+  and by kernel type (the ten largest), each as a share of the total;
+- `objective_seconds`: the full-softmax objective alone (forward and backward) on the
+  network's output for the same batches, its catalog logits computed in float32 and in
+  bfloat16 (the sums of logs and exponentials in float32 either way).
+Each time is the least over `--repeats` passes over the batches after one untimed pass
+(tracing), so a busy machine inflates it less; run it with nothing else on the cores.
+Every timed function returns a value computed from every gradient, so no part of the
+backward pass can be pruned from the graph. Writes `benchmarks/results/step_breakdown.json`.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ import sair_keras  # noqa: E402, F401  (Keras 2: before TensorFlow is imported)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import collections  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Iterable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +41,16 @@ import experiments  # noqa: E402
 from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
 
 CONFIGURATION = "default"
+# The model's layers by part of the step (their names in SAIRModel).
+PARTS = {
+    "embedding": "embedding",
+    "encoder": "encoder",
+    "interest_relevance": "interest_head",
+    "interest_interaction": "interest_head",
+    "top_k_interest": "interest_head",
+    "interest_aggregation": "interest_head",
+}
+TOP_KERNELS = 10
 
 
 def _fastest(fn, batches, repeats: int) -> float:
@@ -49,6 +66,73 @@ def _fastest(fn, batches, repeats: int) -> float:
     return best
 
 
+def _gradient_sum(loss, grads):
+    """A scalar that depends on `loss` and on every gradient (a timed function returns it,
+    so the graph keeps the whole backward pass)."""
+    import tensorflow as tf
+
+    total = tf.add_n([tf.reduce_sum(tf.convert_to_tensor(g)) for g in grads if g is not None])
+    return tf.stack([loss, total])
+
+
+def part_of(node: str, model_name: str) -> str:
+    """The part of a training step a kernel of node `node` belongs to: the model's layers
+    (`PARTS`), `optimizer` (Adam) or `objective` (the rest of `train_step`: the shift,
+    the catalog logits and the loss); gradients count with their forward node."""
+    path = node.removeprefix("gradient_tape/").split("/")
+    if path[0] == model_name:
+        return PARTS.get(path[1] if len(path) > 1 else "", "other")
+    if path[0].startswith("Adam"):
+        return "optimizer"
+    return "objective"
+
+
+def summarize_kernels(kernels: Iterable[tuple[str, str, float]], model_name: str) -> dict:
+    """`(node, kernel type, seconds)` triples → thread seconds by part and by kernel type
+    (the `TOP_KERNELS` largest), with their shares of the total."""
+    parts: collections.Counter = collections.Counter()
+    types: collections.Counter = collections.Counter()
+    for node, kernel, seconds in kernels:
+        parts[part_of(node, model_name)] += seconds
+        types[kernel] += seconds
+    total = sum(parts.values()) or 1.0
+
+    def table(counter, items):
+        return {k: {"seconds": round(v, 3), "share": round(v / total, 3)} for k, v in items}
+
+    return {
+        "thread_seconds": round(total, 3),
+        "by_part": table(parts, sorted(parts.items(), key=lambda kv: -kv[1])),
+        "by_kernel": table(types, types.most_common(TOP_KERNELS)),
+    }
+
+
+def profiled_kernels(fn, batches) -> list[tuple[str, str, float]]:
+    """`fn` over `batches` under the TensorFlow profiler: `(node, kernel type, seconds)` of
+    every kernel it ran on the CPU's compute threads."""
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        for b in batches:
+            fn(b).numpy()
+        tf.profiler.experimental.stop()
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(next(Path(logdir).rglob("*.xplane.pb")).read_bytes())
+    kernels = []
+    for plane in space.planes:
+        for line in plane.lines:
+            if not line.name.startswith("tf_Compute"):
+                continue
+            for event in line.events:
+                name = plane.event_metadata[event.metadata_id].name
+                if ":" in name:  # "node:KernelType"; the executor's own events have none
+                    node, kernel = name.rsplit(":", 1)
+                    kernels.append((node, kernel, event.duration_ps / 1e12))
+    return kernels
+
+
 def objective_seconds(model, batches, repeats: int) -> dict[str, float]:
     """Forward and backward seconds of the full-softmax objective on the network's output
     for `batches`, its catalog logits in float32 and in bfloat16 (the sums of logs and
@@ -57,7 +141,7 @@ def objective_seconds(model, batches, repeats: int) -> dict[str, float]:
 
     from sair_keras import features
 
-    table = model.item_vectors()[features.FIRST_ITEM_INDEX :]
+    table = tf.Variable(model.item_vectors()[features.FIRST_ITEM_INDEX :])
     inputs = []
     for b in batches:  # the real positions' outputs and next items, as the objective sees
         item_seq = tf.cast(b[features.ITEM_SEQ], tf.int64)
@@ -65,7 +149,6 @@ def objective_seconds(model, batches, repeats: int) -> dict[str, float]:
         real = tf.where((previous != features.PAD_INDEX) & (item_seq != features.PAD_INDEX))
         e = tf.gather_nd(model.user_vectors(model(previous)), real)
         inputs.append((tf.Variable(e), tf.gather_nd(item_seq, real)))
-    table = tf.Variable(table)
 
     def timed(dtype):
         @tf.function
@@ -76,8 +159,7 @@ def objective_seconds(model, batches, repeats: int) -> dict[str, float]:
                 logits = tf.cast(logits, tf.float32)
                 picked = tf.gather(logits, positives - features.FIRST_ITEM_INDEX, batch_dims=1)
                 loss = tf.reduce_sum(tf.reduce_logsumexp(logits, axis=-1) - picked)
-            grads = tape.gradient(loss, [e, table])
-            return loss + tf.add_n([tf.reduce_sum(g) for g in grads]) * 0.0
+            return _gradient_sum(loss, tape.gradient(loss, [e, table]))
 
         return _fastest(step, inputs, repeats)
 
@@ -85,38 +167,29 @@ def objective_seconds(model, batches, repeats: int) -> dict[str, float]:
 
 
 def breakdown(model, batches, repeats: int) -> dict:
-    """`model`, `step` and `objective` seconds of one variant (module docstring)."""
+    """The figures of one variant (module docstring). `model` must be compiled."""
     import tensorflow as tf
 
     from sair_keras import features
 
-    variables = model.trainable_variables
-
     @tf.function
-    def network(batch):
-        with tf.GradientTape() as tape:
-            e = model(tf.cast(batch[features.ITEM_SEQ], tf.int64), training=True)
-            loss = tf.reduce_mean(tf.square(e))
-        grads = tape.gradient(loss, variables)
-        return loss + tf.add_n([tf.reduce_sum(g) for g in grads if g is not None]) * 0.0
+    def forward(batch):
+        return model.next_item_loss(batch[features.ITEM_SEQ], training=True)
 
     @tf.function
     def step(batch):
-        with tf.GradientTape() as tape:
-            loss = model.next_item_loss(batch[features.ITEM_SEQ], training=True)
-        grads = tape.gradient(loss, variables)
-        return loss + tf.add_n([tf.reduce_sum(g) for g in grads if g is not None]) * 0.0
+        return model.train_step({features.ITEM_SEQ: batch[features.ITEM_SEQ]})["loss"]
 
-    model_s = _fastest(network, batches, repeats)
+    forward_s = _fastest(forward, batches, repeats)
     step_s = _fastest(step, batches, repeats)
     return {
         "configuration": CONFIGURATION,
         "training_loss": model.model_config.training_loss,
         "batches": len(batches),
         "items": int(sum(int(tf.reduce_sum(tf.sign(b[features.ITEM_SEQ]))) for b in batches)),
-        "model_seconds": round(model_s, 3),
+        "forward_seconds": round(forward_s, 3),
         "step_seconds": round(step_s, 3),
-        "objective_share": round(1 - model_s / step_s, 3),
+        "profile": summarize_kernels(profiled_kernels(step, batches), model.name),
         "objective_seconds": objective_seconds(model, batches, repeats),
     }
 
@@ -124,14 +197,15 @@ def breakdown(model, batches, repeats: int) -> dict:
 def main() -> int:
     p = ml1m_parser(__doc__, "step_breakdown.json")
     p.add_argument("--batches", type=int, default=8, help="training batches timed")
-    p.add_argument("--repeats", type=int, default=5, help="timed passes; the least counts")
+    p.add_argument("--repeats", type=int, default=3, help="timed passes; the least counts")
     args = p.parse_args()
     import tensorflow as tf
 
     from sair_keras import data
     from sair_keras.catalog import Catalog
-    from sair_keras.config import ModelConfig
+    from sair_keras.config import ModelConfig, TrainConfig
     from sair_keras.model import build_model
+    from sair_keras.train import compile_model
 
     results = {}
     with ingested_ml1m(args.shared_data) as outputs:
@@ -142,10 +216,11 @@ def main() -> int:
             tf.keras.utils.set_random_seed(0)
             settings = experiments.model_settings(CONFIGURATION)
             model = build_model(catalog, ModelConfig(**settings, variant=variant))
+            compile_model(model, TrainConfig())
             results[variant] = breakdown(model, batches, args.repeats)
             print(f"{variant}: {results[variant]}", flush=True)
     results["environment"] = environment(
-        "the first training batches of ML-1M, forward and backward, no optimizer",
+        "the first training batches of ML-1M: the training step as fit runs it",
         tf_threads={
             "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
