@@ -9,7 +9,8 @@ batches. For each variant at the product's default configuration (`default`):
   backward, Adam);
 - `profile`: the step run under the TensorFlow profiler, its kernels' thread time summed
   by part of the step (`embedding`, `encoder`, `interest_head`, `objective`, `optimizer`)
-  and by kernel type (the ten largest), each as a share of the total;
+  and by kernel type (the ten largest), each as a share of the total (kernels that run at
+  the same time on the two executor threads each count their whole duration);
 - `objective_seconds`: the full-softmax objective alone (forward and backward) on the
   network's output for the same batches, its catalog logits computed in float32 and in
   bfloat16 (the sums of logs and exponentials in float32 either way).
@@ -127,8 +128,8 @@ def profiled_kernels(fn, batches) -> list[tuple[str, str, float]]:
                 continue
             for event in line.events:
                 name = plane.event_metadata[event.metadata_id].name
-                if ":" in name:  # "node:KernelType"; the executor's own events have none
-                    node, kernel = name.rsplit(":", 1)
+                node, _, kernel = name.rpartition(":")
+                if node and not node.endswith(":"):  # "node:Kernel", not "Executor::Process"
                     kernels.append((node, kernel, event.duration_ps / 1e12))
     return kernels
 
@@ -141,7 +142,8 @@ def objective_seconds(model, batches, repeats: int) -> dict[str, float]:
 
     from sair_keras import features
 
-    table = tf.Variable(model.item_vectors()[features.FIRST_ITEM_INDEX :])
+    first = features.FIRST_ITEM_INDEX
+    table = tf.Variable(model.item_vectors()[first:])
     inputs = []
     for b in batches:  # the real positions' outputs and next items, as the objective sees
         item_seq = tf.cast(b[features.ITEM_SEQ], tf.int64)
@@ -157,7 +159,7 @@ def objective_seconds(model, batches, repeats: int) -> dict[str, float]:
             with tf.GradientTape() as tape:
                 logits = tf.matmul(tf.cast(e, dtype), tf.cast(table, dtype), transpose_b=True)
                 logits = tf.cast(logits, tf.float32)
-                picked = tf.gather(logits, positives - features.FIRST_ITEM_INDEX, batch_dims=1)
+                picked = tf.reduce_sum(e * tf.gather(table, positives - first), axis=-1)
                 loss = tf.reduce_sum(tf.reduce_logsumexp(logits, axis=-1) - picked)
             return _gradient_sum(loss, tape.gradient(loss, [e, table]))
 

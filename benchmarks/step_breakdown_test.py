@@ -56,5 +56,6 @@ def test_a_breakdown_times_the_forward_pass_the_step_and_the_objective():
     profile = result["profile"]
     assert profile["thread_seconds"] > 0
     assert {"objective", "encoder", "optimizer"} <= set(profile["by_part"])
+    assert "Process" not in profile["by_kernel"]  # the executor's own events are not kernels
     assert set(result["objective_seconds"]) == {"float32", "bfloat16"}
     assert all(s > 0 for s in result["objective_seconds"].values())

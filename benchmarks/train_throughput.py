@@ -139,8 +139,9 @@ def main() -> int:
             target["sair"]["seconds_per_epoch"] / target["sasrec"]["seconds_per_epoch"], 3
         )
     results["environment"] = environment(
-        f"ML-1M, the {CONFIGURATION!r} configuration: max_len 150, batch 256, hidden 64, "
-        "2 blocks, 1 head, L=10, K=3, BCE; validation on every metric",
+        f"ML-1M, the {CONFIGURATION!r} configuration (ModelConfig's and TrainConfig's "
+        "defaults: max_len 150, batch 256, hidden 64, 2 blocks, 1 head, L=10, K=3, the "
+        "objective each variant's `training_loss` names); validation on every metric",
         tf_threads="TensorFlow's default",
     )
     write_results(path, results)
