@@ -210,15 +210,17 @@ def main() -> int:
     from sair_keras.train import compile_model
 
     results = {}
+    settings = experiments.model_settings(CONFIGURATION)
+    train_config, max_len = TrainConfig(), ModelConfig(**settings).max_len
     with ingested_ml1m(args.shared_data) as outputs:
         split = data.split_pattern(outputs.examples_dir, "train")
-        batches = list(data.train_dataset(split, 256, 150, seed=0).take(args.batches))
+        batches = data.train_dataset(split, train_config.batch_size, max_len, seed=0)
+        batches = list(batches.take(args.batches))
         catalog = Catalog.load(outputs.vocabulary_dir)
         for variant in args.variants:
             tf.keras.utils.set_random_seed(0)
-            settings = experiments.model_settings(CONFIGURATION)
             model = build_model(catalog, ModelConfig(**settings, variant=variant))
-            compile_model(model, TrainConfig())
+            compile_model(model, train_config)
             results[variant] = breakdown(model, batches, args.repeats)
             print(f"{variant}: {results[variant]}", flush=True)
     results["environment"] = environment(
