@@ -224,7 +224,9 @@ def main() -> int:
             for u, items in histories(source, data_config.min_rating).items()
         }
         test_ds = data.eval_dataset(
-            data.split_pattern(outputs.examples_dir, "test"), 512, data_config.max_len
+            data.split_pattern(outputs.examples_dir, "test"),
+            data.EVAL_BATCH_SIZE,
+            data_config.max_len,
         )
         runs = []
         for run in recorded["runs"]:

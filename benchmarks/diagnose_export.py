@@ -65,10 +65,15 @@ def main() -> int:
     import diagnostics
 
     from sair_keras import data
+    from sair_keras.config import ModelConfig
 
     with tempfile.TemporaryDirectory() as tmp:
         outputs, _ = quality.ingest(args.dataset, Path(args.shared_data), Path(tmp))
-        test_ds = data.eval_dataset(data.split_pattern(outputs.examples_dir, "test"), 512, 150)
+        test_ds = data.eval_dataset(
+            data.split_pattern(outputs.examples_dir, "test"),
+            data.EVAL_BATCH_SIZE,
+            ModelConfig.from_dict(run["model_config"]).max_len,
+        )
         model = exported.load_run_model(outputs, run, args.model, test_ds)
         found = {
             "head_share": diagnostics.model_head_share(model, test_ds),

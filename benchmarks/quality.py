@@ -249,8 +249,8 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model_config.max_len
     train_ds = data.train_dataset(split("train"), train_config.batch_size, max_len, seed=seed)
-    val_ds = data.eval_dataset(split("eval"), 512, max_len)
-    test_ds = data.eval_dataset(split("test"), 512, max_len)
+    val_ds = data.eval_dataset(split("eval"), data.EVAL_BATCH_SIZE, max_len)
+    test_ds = data.eval_dataset(split("test"), data.EVAL_BATCH_SIZE, max_len)
     planned = planned_run(dataset, variant, seed, args)
     checkpoint_dir = Path(args.checkpoint_dir) / (
         f"{dataset}-{variant}-{args.recipe}-seed{seed}-{config_key(planned)}"

@@ -54,11 +54,19 @@ def stage_train(work: Path) -> dict:
     examples = work / "ingested" / "examples"
     tf.keras.utils.set_random_seed(0)
     catalog = Catalog.load(str(work / "ingested" / "vocabulary"))
-    model = build_model(catalog, ModelConfig(variant="sair", num_interests=L, top_k=K))
-    compile_model(model, TrainConfig())
+    model_config, train_config = (
+        ModelConfig(variant="sair", num_interests=L, top_k=K),
+        TrainConfig(),
+    )
+    model = build_model(catalog, model_config)
+    compile_model(model, train_config)
     timer = EpochTimer()
     history = model.fit(
-        data.train_dataset(data.split_pattern(str(examples), "train"), 256, 150),
+        data.train_dataset(
+            data.split_pattern(str(examples), "train"),
+            train_config.batch_size,
+            model_config.max_len,
+        ),
         epochs=1,
         callbacks=[timer],
         verbose=0,

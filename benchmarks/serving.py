@@ -95,13 +95,14 @@ def train_and_export(shared_data: Path, work: Path, epochs: int) -> tuple[str, s
     outputs, _ = ingest("ml-1m", shared_data, work / "ml-1m")
     tf.keras.utils.set_random_seed(0)
     catalog = Catalog.load(outputs.vocabulary_dir)
-    model = build_model(catalog, ModelConfig(variant="sair", num_interests=10, top_k=3))
+    model_config = ModelConfig(variant="sair", num_interests=10, top_k=3)
+    model = build_model(catalog, model_config)
     config = TrainConfig(epochs=epochs, patience=epochs)
     split = lambda s: data.split_pattern(outputs.examples_dir, s)  # noqa: E731
     train.fit(
         model,
-        data.train_dataset(split("train"), 256, 150),
-        data.eval_dataset(split("eval"), 512, 150),
+        data.train_dataset(split("train"), config.batch_size, model_config.max_len),
+        data.eval_dataset(split("eval"), data.EVAL_BATCH_SIZE, model_config.max_len),
         config,
         verbose=0,
     )

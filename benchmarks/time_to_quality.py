@@ -74,7 +74,7 @@ def measure(outputs, variant: str, max_epochs: int) -> dict:
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model.model_config.max_len
     train = data.train_dataset(split("train"), train_config.batch_size, max_len, seed=0)
-    validation = data.eval_dataset(split("eval"), 512, max_len)
+    validation = data.eval_dataset(split("eval"), data.EVAL_BATCH_SIZE, max_len)
     reached = Reached()
     model.fit(train, validation_data=validation, epochs=max_epochs, callbacks=[reached], verbose=0)
     out = {

@@ -83,9 +83,12 @@ def measure(outputs, variants: list[str], epochs: int, jit: bool) -> dict:
     """Trains every variant one epoch at a time, taking turns, so that a slow spell of the
     machine lands on all variants alike; the first epoch of each (tracing) is not timed."""
     from sair_keras import data
+    from sair_keras.config import ModelConfig, TrainConfig
 
-    ds = data.train_dataset(data.split_pattern(outputs.examples_dir, "train"), 256, 150)
-    val = data.eval_dataset(data.split_pattern(outputs.examples_dir, "eval"), 512, 150)
+    max_len = ModelConfig(**experiments.model_settings(CONFIGURATION)).max_len
+    split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
+    ds = data.train_dataset(split("train"), TrainConfig().batch_size, max_len)
+    val = data.eval_dataset(split("eval"), data.EVAL_BATCH_SIZE, max_len)
     sequences = sum(int(b["item_seq"].shape[0]) for b in ds)
     models = {v: build(outputs, v, jit) for v in variants}
     train_s: dict[str, list[float]] = {v: [] for v in variants}

@@ -66,7 +66,11 @@ def measure(outputs, variants: list[str], rounds: int) -> dict:
     from sair_keras.config import ModelConfig
     from sair_keras.model import build_model
 
-    ds = data.eval_dataset(data.split_pattern(outputs.examples_dir, "eval"), 512, 150).cache()
+    ds = data.eval_dataset(
+        data.split_pattern(outputs.examples_dir, "eval"),
+        data.EVAL_BATCH_SIZE,
+        ModelConfig().max_len,
+    ).cache()
     catalog = Catalog.load(outputs.vocabulary_dir)
     out = {}
     for variant in variants:

@@ -18,6 +18,9 @@ import tensorflow as tf
 
 from sair_keras import features
 
+# Histories per evaluation batch: no gradients are kept, so larger than a training batch.
+EVAL_BATCH_SIZE = 512
+
 
 def left_pad(seq: tf.Tensor, max_len: int) -> tf.Tensor:
     """1-D int64 sequence → `[max_len]`: its last `max_len` items, zeros in front."""

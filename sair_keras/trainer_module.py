@@ -161,7 +161,7 @@ def run_fn(fn_args) -> None:
     train_ds = data.train_dataset(
         fn_args.train_files, train_config.batch_size, model_config.max_len, seed=train_config.seed
     )
-    eval_ds = data.eval_dataset(fn_args.eval_files, 512, model_config.max_len)
+    eval_ds = data.eval_dataset(fn_args.eval_files, data.EVAL_BATCH_SIZE, model_config.max_len)
     run_dir = distribution.worker_path(fn_args.model_run_dir, strategy)
     saved = None
     if custom.get("checkpoint_root") and strategy.num_replicas_in_sync == 1:
