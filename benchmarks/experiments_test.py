@@ -58,3 +58,4 @@ def test_a_configuration_s_max_len_is_its_data_max_len():
     assert experiments.max_len("sasrec_plus") == 200
     assert experiments.max_len("default") is None
     assert experiments.sasrec_configuration("sasrec_plus") == "sasrec_plus"
+    assert experiments.sasrec_configuration("plus_pool_20_top_8") == "sasrec_plus"
