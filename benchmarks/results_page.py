@@ -250,7 +250,8 @@ def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
         )
         out += [
             f"Chosen configuration: `{key}` ({_describe(settings)}), the best of "
-            f"{choice['among']} by `sair`'s mean {choice['by']} over {choice['runs']} seeds "
+            f"{choice['among']} by `sair`'s mean {choice['by']} over {choice['runs']} "
+            f"seed{'s' if choice['runs'] != 1 else ''} "
             f"({_cell(choice['value'], choice['runs'])}). Test numbers below are that "
             "configuration's only.",
         ]
