@@ -47,6 +47,9 @@ import experiments  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from quality_summary import (
+    OUR_EPOCHS,
+    OUR_PATIENCE,
+    PAPER_BATCH,
     WHOLE_HISTORY,
     config_key,
     configurations,
@@ -60,9 +63,7 @@ from sair_keras.config import VARIANTS, TrainConfig  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 DATASETS = ("ml-100k", "ml-1m")
-PAPER_BATCH = 256  # histories per step here; 256 prefixes per step in the paper's RecBole
 DEFAULT_CATALOG = "interactions"  # DataConfig.item_catalog of our protocol
-OUR_EPOCHS, OUR_PATIENCE = 200, 20  # our protocol's budget (the paper states no epoch cap)
 
 
 def ingest(

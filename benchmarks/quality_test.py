@@ -306,3 +306,16 @@ def test_the_results_page_shows_a_spread_over_three_seeds_or_more_only():
     page = results_page.page({"ml-1m": {"dataset": "ml-1m", "data": data, "runs": runs}})
     assert "| sair | ours (2 runs) | – | – | 0.1650 | – |" in page
     assert "±" not in page.split("## ml-1m")[1]
+
+
+def test_a_screening_step_of_the_search_is_reported_on_validation_only():
+    runs = [_run("sair", 0, 0.84, 0.62, epochs=60, patience=10, val=0.171, full=0.1234)]
+    data = {"users": 9, "items": 5, "actions": 30}
+    short = {"dataset": "ml-1m", "data": data, "runs": runs}
+    page = results_page.page({"ml-1m-e60-p10": short})
+    assert "A screening step" in page and "validation only, no test numbers" in page
+    assert "0.1234" not in page and "(test)" not in page  # no test number of the screen
+    assert "| **" in page and "0.1710" in page  # its validation, in the configurations table
+    runs[0]["train_config"]["epochs"] = 200  # the full budget: test is reported
+    page = results_page.page({"ml-1m": {**short, "runs": runs}})
+    assert "A screening step" not in page and "0.1234" in page

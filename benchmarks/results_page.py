@@ -18,6 +18,8 @@ from pathlib import Path
 
 import curves
 from quality_summary import (
+    OUR_EPOCHS,
+    PAPER_BATCH,
     VALIDATION_FULL,
     VALIDATION_SAMPLED,
     WHOLE_HISTORY,
@@ -42,7 +44,6 @@ PAPER = {
         "sasrec": (0.7461, 0.8270, 0.9035, 0.5582, 0.5968, 0.6112),
     }
 }
-PAPER_BATCH = 256
 
 # Published full-catalog test numbers of SASRec-family models on ML-1M, leave-one-out,
 # histories of up to 200 items (HR@10, NDCG@10); item filtering and the handling of items
@@ -225,9 +226,17 @@ def _curves(name: str, reported: list[dict], figures: Path | None) -> list[str]:
     return ["", f"![{title}](figures/{name}-validation.png)"]
 
 
+def screening(runs: list[dict]) -> bool:
+    """Whether every trained run had a budget below the full `OUR_EPOCHS`: a screening step
+    of the search for the default configuration, reported on validation only."""
+    trained = [r for r in runs if r.get("train_config")]
+    return bool(trained) and all(r["train_config"]["epochs"] < OUR_EPOCHS for r in trained)
+
+
 def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
     runs = [r for r in result.get("runs", []) if "test" in r]
     choice = choose(runs)
+    screen = screening(runs)
     summary = summarize(chosen_runs(runs, choice))
     env = result.get("environment", {})
     d = result["data"]
@@ -252,9 +261,16 @@ def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
             f"Chosen configuration: `{key}` ({_describe(settings)}), the best of "
             f"{choice['among']} by `sair`'s mean {choice['by']} over {choice['runs']} "
             f"seed{'s' if choice['runs'] != 1 else ''} "
-            f"({_cell(choice['value'], choice['runs'])}). Test numbers below are that "
-            "configuration's only.",
+            f"({_cell(choice['value'], choice['runs'])}). "
+            + (
+                f"A screening step (a budget below the full {OUR_EPOCHS} epochs): validation "
+                "only, no test numbers."
+                if screen
+                else "Test numbers below are that configuration's only."
+            ),
         ]
+    if screen:
+        return out + _runs_and_curves(name, runs, choice, figures)
     full_marked = all(
         r.get("full_catalog_excludes") == WHOLE_HISTORY for r in chosen_runs(runs, choice)
     )
@@ -283,10 +299,14 @@ def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
             f"`sair` best epochs: {sair['best_epoch']}; mean wall seconds of training "
             f"{sair['train_wall_s']} (under varying machine load; not a speed figure).",
         ]
-    out += _curves(name, chosen_runs(runs, choice), figures)
+    return out + _runs_and_curves(name, runs, choice, figures)
+
+
+def _runs_and_curves(name: str, runs: list[dict], choice, figures: Path | None) -> list[str]:
+    """The chosen configuration's validation curves and every configuration's validation."""
+    out = _curves(name, chosen_runs(runs, choice), figures)
     out += ["", "### Every configuration run (validation only)", ""]
-    out += _validation_table(runs, choice["configuration"] if choice else None)
-    return out
+    return out + _validation_table(runs, choice["configuration"] if choice else None)
 
 
 def page(results: dict[str, dict], figures: Path | None = None) -> str:
