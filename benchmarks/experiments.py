@@ -1,12 +1,14 @@
 """Named experiment configurations: YAML files in `benchmarks/configs/` and the product's
 `configs/` (e.g. `paper`), read by the product's configurator (`pipeline.configurator`).
-A benchmark uses a file's `model` section and `data.max_len` (the one `max_len`, which the
-ingestion and the model share); its protocol (epochs, patience, early stopping) comes from
-the benchmark's own flags. An `ablations` section holds the switches of SAIR the product
-does not have (`Ablations`).
+A benchmark uses a file's `model` section, `data.max_len` (the one `max_len`, which the
+ingestion and the model share) and its `train` section's optimisation settings (batch size,
+learning rate); its protocol (epochs, patience, early stopping, seeds) comes from the
+benchmark's own flags, whatever the file says. An `ablations` section holds the switches of
+SAIR the product does not have (`Ablations`).
 
   model_settings("softmax")      # {"training_loss": "softmax"}
   ablations("balance")           # Ablations(balance_weight=0.01)
+  train_settings("plus_batch_128")                # {"batch_size": 128}
   sasrec_configuration("softmax_pool_20_top_8")   # "softmax"
 """
 
@@ -107,14 +109,32 @@ def max_len(name: str) -> int | None:
     return _layer(name).get("data", {}).get("max_len")
 
 
+# TrainConfig fields a benchmark's flags set for every run of a protocol, never a configuration.
+PROTOCOL_TRAIN_FIELDS = frozenset(
+    {"epochs", "patience", "early_stopping_metric", "eval_every", "seed", "steps_per_epoch"}
+)
+
+
+def train_settings(name: str | Path) -> dict[str, Any]:
+    """The optimisation settings of configuration `name`'s `train` section (e.g.
+    `batch_size`): its protocol fields (`PROTOCOL_TRAIN_FIELDS`, e.g. the `paper`
+    configuration's early stopping metric for `./sair run`) are the benchmark's flags'."""
+    section = _layer(name).get("train", {})
+    return {k: v for k, v in section.items() if k not in PROTOCOL_TRAIN_FIELDS}
+
+
 def sasrec_configuration(name: str) -> str:
     """The configuration whose `sasrec` is configuration `name`'s `sasrec`: the one that
-    changes the same fields outside the interest head ("default" for one that changes only
-    the head, "softmax" for one that adds the softmax loss to head changes); `name` itself
-    when no other does."""
+    changes the same fields outside the interest head and trains alike ("default" for one
+    that changes only the head, "softmax" for one that adds the softmax loss to head
+    changes); `name` itself when no other does."""
     encoder = {k: v for k, v in model_settings(name).items() if k not in INTEREST_HEAD_FIELDS}
-    same = (encoder, {}, max_len(name))  # the ablations change only the head
+    same = (encoder, {}, max_len(name), train_settings(name))  # ablations: only the head
     return next(
-        (o for o in names() if (model_settings(o), ablations(o).changed(), max_len(o)) == same),
+        (
+            o
+            for o in names()
+            if (model_settings(o), ablations(o).changed(), max_len(o), train_settings(o)) == same
+        ),
         name,
     )

@@ -59,3 +59,15 @@ def test_a_configuration_s_max_len_is_its_data_max_len():
     assert experiments.max_len("default") is None
     assert experiments.sasrec_configuration("sasrec_plus") == "sasrec_plus"
     assert experiments.sasrec_configuration("plus_pool_20_top_8") == "sasrec_plus"
+
+
+def test_a_configuration_s_train_section_sets_its_optimisation_not_the_protocol(tmp_path):
+    assert experiments.train_settings("plus_batch_128") == {"batch_size": 128}
+    assert experiments.train_settings("sasrec_plus") == {}
+    # Another batch size is another sasrec: not the one of the same model at batch 256.
+    assert experiments.sasrec_configuration("plus_batch_128") == "plus_batch_128"
+    assert experiments.sasrec_configuration("sasrec_plus") == "sasrec_plus"
+    protocol = tmp_path / "protocol.yaml"
+    protocol.write_text("train: {batch_size: 64, epochs: 30, early_stopping_metric: hr_10}\n")
+    assert experiments.train_settings(protocol) == {"batch_size": 64}  # the flags' protocol
+    assert experiments.train_settings("paper") == {}

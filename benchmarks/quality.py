@@ -18,10 +18,12 @@ configuration and popularity).
 Settings other than the protocol's make another protocol, whose runs go to a file of their
 own (by default `<dataset>-batch<N>.json`, `<dataset>-item_table.json`, `<dataset>-e<N>.json`,
 `<dataset>-p<N>.json`, or several suffixes) and never mix with the paper-protocol runs:
-`--batch-size N` other than 256, `--item-catalog item_table` (the item file's unrated items
-in the catalog and among the negatives, as in RecBole), and a training budget other than
-`--max-epochs 200 --patience 20`. `--resume` refuses a results file that holds runs of
-other settings (e.g. a `--results` given by hand), which writing would otherwise drop.
+`--batch-size N` other than 256 (without the flag, each configuration trains at its own
+batch size: `train.batch_size` of its file, else 256), `--item-catalog item_table` (the item
+file's unrated items in the catalog and among the negatives, as in RecBole), and a training
+budget other than `--max-epochs 200 --patience 20`. `--resume` refuses a results file that
+holds runs of other settings (e.g. a `--results` given by hand), which writing would
+otherwise drop.
 """
 
 from __future__ import annotations
@@ -138,15 +140,15 @@ class Progress:
 
 
 def protocol_suffix(
-    batch_size: int,
+    batch_size: int | None,
     item_catalog: str,
     epochs: int = OUR_EPOCHS,
     patience: int = OUR_PATIENCE,
 ) -> str:
     """'' for the paper's protocol; `-batch16`, `-item_table`, `-e400`, `-p30` or several
-    for another."""
+    for another. `batch_size` is `--batch-size`: None leaves each configuration its own."""
     return (
-        ("" if batch_size == PAPER_BATCH else f"-batch{batch_size}")
+        ("" if batch_size in (None, PAPER_BATCH) else f"-batch{batch_size}")
         + ("" if item_catalog == DEFAULT_CATALOG else f"-{item_catalog}")
         + ("" if epochs == OUR_EPOCHS else f"-e{epochs}")
         + ("" if patience == OUR_PATIENCE else f"-p{patience}")
@@ -158,7 +160,7 @@ def export_name(
     variant: str,
     seed: int,
     recipe: str,
-    batch_size: int = PAPER_BATCH,
+    batch_size: int | None = None,
     item_catalog: str = DEFAULT_CATALOG,
     epochs: int = OUR_EPOCHS,
     patience: int = OUR_PATIENCE,
@@ -172,7 +174,7 @@ def export_name(
 
 def results_path_for(
     dataset: str,
-    batch_size: int,
+    batch_size: int | None,
     item_catalog: str,
     epochs: int = OUR_EPOCHS,
     patience: int = OUR_PATIENCE,
@@ -186,6 +188,16 @@ def results_path_for(
 def run_dropout(recipe: str, dropout: float | None) -> float:
     """The dropout a run uses: `--dropout` when given, else the configuration's."""
     return model_config_for("sair", recipe, dropout).dropout
+
+
+def run_batch_size(recipe: str, batch_size: int | None) -> int:
+    """The batch size a run uses: `--batch-size` when given, else the configuration's
+    (`train.batch_size` of its file, else TrainConfig's)."""
+    from sair_keras.config import TrainConfig
+
+    if batch_size is not None:
+        return batch_size
+    return experiments.train_settings(recipe).get("batch_size", TrainConfig().batch_size)
 
 
 def model_config_for(variant: str, recipe: str, dropout: float | None):
@@ -210,10 +222,14 @@ def run_configs(dataset: str, variant: str, seed: int, args):
     model_config = resolve_training_loss(
         model_config_for(variant, args.recipe, args.dropout), args.num_items
     )
+    optimisation = {  # the configuration's, `--batch-size` over it; the protocol: the flags
+        **experiments.train_settings(args.recipe),
+        "batch_size": run_batch_size(args.recipe, args.batch_size),
+    }
     train_config = TrainConfig(
+        **optimisation,
         epochs=args.max_epochs,
         patience=args.patience,
-        batch_size=args.batch_size,
         seed=seed,
         early_stopping_metric=args.early_stopping_metric,
     )
@@ -323,16 +339,17 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
 
 
 def _same_protocol(run: dict, args) -> bool:
-    """Runs of one results file share epochs, patience, batch size and item catalog (another
-    batch size or catalog goes to its own file); each run's dropout is its recipe's unless
-    `--dropout` is given. Runs stored before a setting was recorded had its default."""
+    """Runs of one results file share epochs, patience and item catalog (another catalog goes
+    to its own file); each run's dropout and batch size are its recipe's unless `--dropout`
+    or `--batch-size` is given. Runs stored before a setting was recorded had its default."""
+    recipe = run.get("recipe", "default")
     return (
         run["train_config"]["epochs"] == args.max_epochs
         and run["train_config"]["patience"] == args.patience
-        and run["train_config"].get("batch_size", PAPER_BATCH) == args.batch_size
+        and run["train_config"].get("batch_size", PAPER_BATCH)
+        == run_batch_size(recipe, args.batch_size)
         and run.get("item_catalog", DEFAULT_CATALOG) == args.item_catalog
-        and run["model_config"]["dropout"]
-        == run_dropout(run.get("recipe", "default"), args.dropout)
+        and run["model_config"]["dropout"] == run_dropout(recipe, args.dropout)
     )
 
 
@@ -443,9 +460,9 @@ def main() -> int:
     p.add_argument(
         "--batch-size",
         type=int,
-        default=PAPER_BATCH,
-        help="histories per optimizer step (default: the paper's 256); another value is "
-        "another protocol, with its own default results file (<dataset>-batch<N>.json)",
+        help="histories per optimizer step for every run (default: each configuration's "
+        "train.batch_size, else the paper's 256); a value other than 256 is another "
+        "protocol, with its own default results file (<dataset>-batch<N>.json)",
     )
     p.add_argument(
         "--item-catalog",

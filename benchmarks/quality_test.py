@@ -234,6 +234,38 @@ def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
     assert not quality._same_protocol(recbole, given)
 
 
+def test_a_configuration_that_sets_the_batch_size_trains_at_it_in_the_protocol_s_file():
+    """Without `--batch-size`, a configuration's `train.batch_size` is one of its settings
+    (its runs go to the protocol's file, like any configuration's); the flag is another
+    protocol for every run, with its own file."""
+    unset = argparse.Namespace(
+        max_epochs=200, patience=20, dropout=None, batch_size=None, item_catalog="interactions"
+    )
+    assert quality.run_batch_size("plus_batch_128", None) == 128
+    assert quality.run_batch_size("sasrec_plus", None) == 256
+    assert quality.run_batch_size("plus_batch_128", 16) == 16
+    plus = {**_run("sair", 0, 0.8, 0.6, batch=128, dropout=0.1), "recipe": "plus_batch_128"}
+    assert quality._same_protocol(plus, unset)
+    assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), unset)
+    assert not quality._same_protocol({**plus, "recipe": "sasrec_plus"}, unset)
+    _, train_config = quality.run_configs(
+        "ml-1m",
+        "sair",
+        0,
+        argparse.Namespace(
+            **vars(unset),
+            recipe="plus_batch_128",
+            num_items=3706,
+            early_stopping_metric="full_ndcg_10",
+        ),
+    )
+    assert (train_config.batch_size, train_config.epochs) == (128, 200)
+    assert quality.results_path_for("ml-1m", None, "interactions").name == "ml-1m.json"
+    assert quality.export_name("ml-1m", "sair", 0, "plus_batch_128") == (
+        "ml-1m-sair-plus_batch_128-seed0"
+    )
+
+
 def test_parallel_processes_keep_each_others_runs():
     args = argparse.Namespace(
         max_epochs=200, patience=20, dropout=0.2, batch_size=256, item_catalog="interactions"
@@ -319,3 +351,13 @@ def test_a_screening_step_of_the_search_is_reported_on_validation_only():
     runs[0]["train_config"]["epochs"] = 200  # the full budget: test is reported
     page = results_page.page({"ml-1m": {**short, "runs": runs}})
     assert "A screening step" not in page and "0.1234" in page
+
+
+def test_results_page_names_the_batch_size_of_a_protocol_or_of_each_configuration():
+    def protocol(*batches):
+        runs = [_run("sair", 0, 0.8, 0.6, batch=b) for b in batches]
+        return results_page._protocol({"runs": runs, "data": {}})
+
+    assert "histories per step" not in protocol(256, 256)
+    assert protocol(16, 16).startswith("**16 histories per step**")
+    assert protocol(128, 256) == "histories per step: each configuration's ([128, 256])"

@@ -156,6 +156,7 @@ def _describe(settings: dict) -> str:
         f"L={m.get('num_interests')}, K={m.get('top_k')}",
         f"max_len {m.get('max_len')}",
         f"dropout {m.get('dropout')}",
+        f"batch {t.get('batch_size', PAPER_BATCH)}",
         f"{t.get('epochs')} epochs max, patience {t.get('patience')}",
         f"early stopping on validation {t.get('early_stopping_metric')}",
     ]
@@ -196,8 +197,10 @@ def _protocol(result: dict) -> str:
     runs = [r for r in result.get("runs", []) if "train_config" in r]
     batch = {r["train_config"].get("batch_size", PAPER_BATCH) for r in runs} or {PAPER_BATCH}
     parts = []
-    if batch != {PAPER_BATCH}:
-        parts.append(f"**{sorted(batch)} histories per step** (the paper's batch: {PAPER_BATCH})")
+    if len(batch) > 1:  # configurations that set their own batch size (`train.batch_size`)
+        parts.append(f"histories per step: each configuration's ({sorted(batch)})")
+    elif batch != {PAPER_BATCH}:
+        parts.append(f"**{batch.pop()} histories per step** (the paper's batch: {PAPER_BATCH})")
     if result.get("item_catalog", "interactions") == "item_table":
         unrated = result["data"].get("items_without_interactions", "?")
         parts.append(
