@@ -109,6 +109,12 @@ def max_len(name: str) -> int | None:
     return _layer(name).get("data", {}).get("max_len")
 
 
+def data_settings(name: str) -> dict[str, Any]:
+    """The `data` section of configuration `name` but `max_len` (which the model's settings
+    carry): how the ingestion builds the examples, e.g. `training_windows`."""
+    return {k: v for k, v in _layer(name).get("data", {}).items() if k != "max_len"}
+
+
 # TrainConfig fields a benchmark's flags set for every run of a protocol, never a configuration.
 PROTOCOL_TRAIN_FIELDS = frozenset(
     {"epochs", "patience", "early_stopping_metric", "eval_every", "seed", "steps_per_epoch"}
@@ -129,12 +135,16 @@ def sasrec_configuration(name: str) -> str:
     that changes only the head, "softmax" for one that adds the softmax loss to head
     changes); `name` itself when no other does."""
     encoder = {k: v for k, v in model_settings(name).items() if k not in INTEREST_HEAD_FIELDS}
-    same = (encoder, {}, max_len(name), train_settings(name))  # ablations: only the head
+
+    def outside_the_head(o: str, model: dict[str, Any], changed: dict[str, Any]) -> tuple:
+        return (model, changed, max_len(o), data_settings(o), train_settings(o))
+
+    same = outside_the_head(name, encoder, {})  # the ablations change only the head
     return next(
         (
             o
             for o in names()
-            if (model_settings(o), ablations(o).changed(), max_len(o), train_settings(o)) == same
+            if outside_the_head(o, model_settings(o), ablations(o).changed()) == same
         ),
         name,
     )

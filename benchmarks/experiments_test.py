@@ -10,8 +10,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import experiments  # noqa: E402
 
+from components.sequence_gen.config import DataConfig  # noqa: E402
 from pipeline import configurator  # noqa: E402
-from sair_keras.config import ConfigError, ModelConfig  # noqa: E402
+from sair_keras.config import ConfigError, ModelConfig, TrainConfig  # noqa: E402
 
 
 def test_every_configuration_builds_a_model_config():
@@ -21,6 +22,8 @@ def test_every_configuration_builds_a_model_config():
     assert "vertex" not in experiments.names()  # a deployment, not an experiment
     for name in experiments.names():
         ModelConfig(**experiments.model_settings(name))
+        DataConfig(**experiments.data_settings(name))
+        TrainConfig(**experiments.train_settings(name))
     assert experiments.model_settings("default") == {}
     assert experiments.model_settings("paper") == {
         "aggregation_residual": False,
@@ -71,3 +74,10 @@ def test_a_configuration_s_train_section_sets_its_optimisation_not_the_protocol(
     protocol.write_text("train: {batch_size: 64, epochs: 30, early_stopping_metric: hr_10}\n")
     assert experiments.train_settings(protocol) == {"batch_size": 64}  # the flags' protocol
     assert experiments.train_settings("paper") == {}
+
+
+def test_a_configuration_s_data_section_sets_how_the_examples_are_built():
+    assert experiments.data_settings("plus_all_windows") == {"training_windows": "all"}
+    assert experiments.data_settings("plus_batch_128") == {}  # max_len: the model's
+    # Other training examples: another sasrec.
+    assert experiments.sasrec_configuration("plus_all_windows") == "plus_all_windows"

@@ -74,7 +74,9 @@ def ingest(
     out: Path,
     item_catalog: str = DEFAULT_CATALOG,
     max_len: int | None = None,
+    data_settings: dict | None = None,
 ):
+    """Ingests `dataset`; `data_settings`: a configuration's other DataConfig settings."""
     import apache_beam as beam
 
     from components.sequence_gen import ingest as ingest_lib
@@ -87,7 +89,11 @@ def ingest(
     )
     report = ingest_lib.run_ingestion(
         movielens.source_config(dataset, shared_data / dataset),
-        DataConfig(item_catalog=item_catalog, **({"max_len": max_len} if max_len else {})),
+        DataConfig(
+            item_catalog=item_catalog,
+            **({"max_len": max_len} if max_len else {}),
+            **(data_settings or {}),
+        ),
         outputs,
         lambda: beam.Pipeline(options=options),
     )
@@ -246,6 +252,8 @@ def planned_run(dataset: str, variant: str, seed: int, args) -> dict:
         "seed": seed,
         "recipe": args.recipe,
         "item_catalog": args.item_catalog,
+        # The ingestion's settings of the configuration (e.g. training_windows), if any.
+        **({"data_config": data} if (data := experiments.data_settings(args.recipe)) else {}),
         "model_config": {**model_config.to_dict(), **experiments.ablations(args.recipe).changed()},
         "train_config": train_config.to_dict(),
     }
@@ -574,6 +582,7 @@ def main() -> int:
             Path(tmp),
             args.item_catalog,
             experiments.max_len(args.recipe),
+            experiments.data_settings(args.recipe),
         )
         from sair_keras.catalog import Catalog
 

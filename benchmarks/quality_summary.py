@@ -90,6 +90,8 @@ def configuration(run: dict, encoder_only: bool = False) -> dict:
         "model": model,
         "train": train,
         "item_catalog": run.get("item_catalog") or LEGACY_CATALOG,
+        # How the ingestion built the examples, when not the default (`training_windows`).
+        **({"data": run["data_config"]} if run.get("data_config") else {}),
     }
 
 

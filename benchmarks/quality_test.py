@@ -260,6 +260,25 @@ def test_a_configuration_that_sets_the_batch_size_trains_at_it_in_the_protocol_s
         ),
     )
     assert (train_config.batch_size, train_config.epochs) == (128, 200)
+    # A configuration's ingestion settings are recorded and make another configuration.
+    planned = {
+        recipe: quality.planned_run(
+            "ml-1m",
+            "sair",
+            0,
+            argparse.Namespace(
+                **vars(unset),
+                recipe=recipe,
+                num_items=3706,
+                early_stopping_metric="full_ndcg_10",
+            ),
+        )
+        for recipe in ("plus_batch_128", "plus_all_windows")
+    }
+    assert "data_config" not in planned["plus_batch_128"]
+    assert planned["plus_all_windows"]["data_config"] == {"training_windows": "all"}
+    keys = {quality_summary.config_key(run) for run in planned.values()}
+    assert len(keys) == 2
     assert quality.results_path_for("ml-1m", None, "interactions").name == "ml-1m.json"
     assert quality.export_name("ml-1m", "sair", 0, "plus_batch_128") == (
         "ml-1m-sair-plus_batch_128-seed0"

@@ -35,6 +35,7 @@ from components.sequence_gen.config import (
     AUTO,
     AUTO_MAX_LEN_CAP,
     ITEM_CATALOGS,
+    TRAINING_WINDOWS,
     DataConfig,
     SourceConfig,
     parse_cutoff,
@@ -74,6 +75,7 @@ CHOICES = {
     ("model", "ffn_activation"): FFN_ACTIVATIONS,
     ("model", "similarity"): SIMILARITIES,
     ("data", "item_catalog"): ITEM_CATALOGS,
+    ("data", "training_windows"): TRAINING_WINDOWS,
     (TOP, "runner"): RUNNERS,
 }
 

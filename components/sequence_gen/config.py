@@ -16,6 +16,7 @@ TIME_TYPES = ("numeric", "iso8601", "position")
 SPLITS = ("leave_one_out", "temporal")
 CUTOFF_UNITS = ("fraction", "time")
 ITEM_CATALOGS = ("interactions", "item_table")
+TRAINING_WINDOWS = ("last", "all")  # DataConfig.training_windows
 ID_TYPES = ("string", "int")
 
 
@@ -60,6 +61,12 @@ class DataConfig:
       max_len: keep the most recent `max_len` items of every sequence; "auto": the 99th
         percentile of the training sequences' lengths, at most 200, chosen by the ingestion
         and printed in its data report (the default for user logs, `--dataset csv`).
+      training_windows: the training examples of a history longer than `max_len`: "last",
+        its most recent `max_len` items (one example per user; the older items are never
+        a training target), or "all", the whole history cut from its end into windows of
+        `max_len` items, each window's first item the last of the one before it, so that
+        every training item but the user's first is a target exactly once. Validation and
+        test histories keep the most recent `max_len` items either way.
       num_eval_negatives: negatives per validation / test user, sampled uniformly from items
         the user never interacted with.
       min_eval_interactions: users with fewer interactions go to training only.
@@ -79,6 +86,7 @@ class DataConfig:
 
     min_rating: float = 0.0
     max_len: int | str = 150
+    training_windows: str = "last"
     num_eval_negatives: int = 100
     min_eval_interactions: int = 3
     seed: int = 42
@@ -113,6 +121,10 @@ class DataConfig:
         for name in ("min_user_interactions", "min_item_interactions"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.training_windows not in TRAINING_WINDOWS:
+            raise ConfigError(
+                f"training_windows must be one of {TRAINING_WINDOWS}, got {self.training_windows!r}"
+            )
         if self.split not in SPLITS:
             raise ConfigError(f"split must be one of {SPLITS}, got {self.split!r}")
         if self.cutoff_unit not in CUTOFF_UNITS:

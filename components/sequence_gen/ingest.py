@@ -133,7 +133,7 @@ def build_pipeline(
             )
         )
     split = histories | "Split" >> transforms.SplitHistories(
-        vocab, max_len, config.min_eval_interactions, cutoffs
+        vocab, max_len, config.min_eval_interactions, cutoffs, config.training_windows
     )
     split_counts = {}
     without_negatives = {}

@@ -473,6 +473,7 @@ def test_an_order_only_log_is_refused_for_the_temporal_split(tmp_path):
             "before",
         ),
         (dict(split="random"), "split must be one of"),
+        (dict(training_windows="random"), "training_windows must be one of"),
         (dict(min_item_interactions=0), "min_item_interactions must be >= 1"),
     ],
 )
@@ -538,3 +539,37 @@ def test_a_shop_shaped_order_only_log_runs_the_generic_path(tmp_path):
     test = _read_split(outputs.examples_dir, "test")
     assert len(test) == result["examples"]["test"] > 0.75 * result["users"]
     assert all(items[ex["target"][0]] == by_user[u][-1][1] for u, ex in test.items())
+
+
+def _training_sequences(examples_dir):
+    files = tf.io.gfile.glob(f"{examples_dir}/Split-{features.SPLIT_TRAIN}/*.gz")
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    feature = features.ITEM_SEQ
+    return [
+        list(tf.train.Example.FromString(r.numpy()).features.feature[feature].int64_list.value)
+        for r in records
+    ]
+
+
+def test_training_windows_all_makes_every_training_item_a_target(tmp_path):
+    log = synthetic.SyntheticConfig(num_users=60, num_items=80, mean_length=30, seed=4)
+    directory = synthetic.generate(log, tmp_path / "log")
+    source = synthetic.source_config(directory)
+    runs = {}
+    for windows in ("last", "all"):
+        config = DataConfig(max_len=8, num_eval_negatives=5, training_windows=windows)
+        result, outputs = _run(tmp_path / windows, source, config)
+        runs[windows] = (result, _training_sequences(outputs.examples_dir))
+    (last, last_train), (every, every_train) = runs["last"], runs["all"]
+    users = last["users"]
+    assert len(last_train) == last["examples"]["train"] == users
+    assert len(every_train) == every["examples"]["train"] > users
+    assert all(len(seq) <= 8 for seq in every_train)
+    # Targets: every training item but each user's first (the held-out items apart).
+    held_out = last["examples"]["eval"] + last["examples"]["test"]
+    targets = sum(len(seq) - 1 for seq in every_train)
+    assert targets == last["actions"] - held_out - users
+    assert sum(len(seq) - 1 for seq in last_train) < targets
+    # The held-out cases are the same either way.
+    assert every["examples"]["eval"] == last["examples"]["eval"]
+    assert every["examples"]["test"] == last["examples"]["test"]

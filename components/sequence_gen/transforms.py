@@ -392,6 +392,27 @@ def leave_one_out(
     return train[-max_len:], (train[-max_len:], items[-2]), (items[:-1][-max_len:], items[-1])
 
 
+def training_windows(train: list[int], max_len: int, windows: str = "last") -> list[list[int]]:
+    """The training examples of one user's training items (`DataConfig.training_windows`):
+        "last", its most recent `max_len`; "all", windows of `max_len` cut from the end, each
+        starting at the item the next one (in time) starts after, so every item but the first
+        is a target once; an older window of a single item (no target) is not made. A history of
+    at most `max_len` items is one example either way. Most recent first.
+
+          training_windows([1, 2, 3, 4, 5, 6], 3, "all")  # [[4, 5, 6], [2, 3, 4], [1, 2]]
+    """
+    if windows == "last" or len(train) <= max_len:
+        return [train[-max_len:]] if train else []
+    if max_len < 2:
+        raise ValueError(f'training_windows "all" needs max_len >= 2, got {max_len}')
+    out = []
+    end = len(train)
+    while end >= 2:
+        out.append(train[max(0, end - max_len) : end])
+        end -= max_len - 1
+    return out
+
+
 def temporal_split(
     items: list[int], n_train: int, n_test: int, max_len: int
 ) -> tuple[list[int], tuple[list[int], int] | None, tuple[list[int], int] | None]:
@@ -422,9 +443,12 @@ def not_held_out_reasons(n: int, n_train: int, n_test: int) -> list[str]:
 
 
 class _SplitFn(beam.DoFn):
-    def __init__(self, max_len: int | None, min_eval_interactions: int):
+    def __init__(
+        self, max_len: int | None, min_eval_interactions: int, training_windows: str = "last"
+    ):
         self._max_len = max_len
         self._min_eval = min_eval_interactions
+        self._windows = training_windows
         self._cache: tuple[int, dict[str, int]] | None = None
 
     def _index(self, vocab: Vocabulary) -> dict[str, int]:
@@ -453,11 +477,14 @@ class _SplitFn(beam.DoFn):
             train, val, test = temporal_split(items, n_train, n_test, max_len)
             for reason in not_held_out_reasons(n, n_train, n_test):
                 yield pvalue.TaggedOutput(NOT_HELD_OUT, reason)
-        if train and len(set(train)) >= vocab.num_items:
-            # No item outside the sequence to draw a training negative from.
-            yield pvalue.TaggedOutput(REFUSED, "training_sequence_holds_every_item")
-        elif train:
-            yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, train))
+        if train and self._windows != "last":  # the whole training part, in windows
+            train = items[:n_train]
+        for window in training_windows(train, max_len, self._windows):
+            if len(set(window)) >= vocab.num_items:
+                # No item outside the sequence to draw a training negative from.
+                yield pvalue.TaggedOutput(REFUSED, "training_sequence_holds_every_item")
+            else:
+                yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, window))
         yield pvalue.TaggedOutput(TRAIN_ITEMS, items[:n_train])
         seen = sorted(set(items))
         for split, case, position in (
@@ -478,6 +505,7 @@ def SplitHistories(  # noqa: N802
     max_len: int | beam.pvalue.AsSingleton,
     min_eval_interactions: int,
     cutoffs: beam.pvalue.AsSingleton | None = None,
+    training_windows: str = "last",
 ) -> pvalue.DoOutputsTuple:
     """UserHistory → `train`: TrainSequence; `eval`, `test`: HeldOut; `train_items`: the
     item indices of each user's training part, untruncated; `refused`: the reason a user
@@ -487,13 +515,14 @@ def SplitHistories(  # noqa: N802
     Without `cutoffs`: leave-one-out, `train_only` counts the users too short to hold out.
     With `cutoffs` (a singleton side input of two times, validation then test): the
     temporal split, `not_held_out` counts why users lack a validation or test case.
-    `max_len`: an integer, or a singleton side input (the one `max_len="auto"` chose)."""
+    `max_len`: an integer, or a singleton side input (the one `max_len="auto"` chose).
+    `training_windows`: "last" (one example per user) or "all" (`training_windows`)."""
     fixed = max_len if isinstance(max_len, int) else None
     side = {} if fixed is not None else {"max_len": max_len}
     if cutoffs is not None:
         side["cutoffs"] = cutoffs
     return histories | "Split" >> beam.ParDo(
-        _SplitFn(fixed, min_eval_interactions),
+        _SplitFn(fixed, min_eval_interactions, training_windows),
         vocab=beam.pvalue.AsSingleton(vocabulary),
         **side,
     ).with_outputs(

@@ -182,6 +182,48 @@ def test_split_leave_one_out_in_a_pipeline():
         )
 
 
+@pytest.mark.parametrize(
+    "train, max_len, windows, expected",
+    [
+        ([1, 2, 3, 4, 5, 6], 3, "all", [[4, 5, 6], [2, 3, 4], [1, 2]]),
+        ([1, 2, 3, 4, 5], 3, "all", [[3, 4, 5], [1, 2, 3]]),
+        ([1, 2, 3, 4, 5, 6], 3, "last", [[4, 5, 6]]),
+        ([1, 2], 3, "all", [[1, 2]]),
+        ([], 3, "all", []),
+    ],
+)
+def test_training_windows(train, max_len, windows, expected):
+    out = transforms.training_windows(train, max_len, windows)
+    assert out == expected
+    if windows == "all":  # every item but the first is a target (not a window's first) once
+        targets = sorted(i for w in out for i in w[1:])
+        assert targets == train[1:]
+
+
+def test_every_training_item_is_a_target_with_training_windows_all():
+    vocab = Vocabulary(("a", "b", "c", "d", "e"), (1,) * 5, (), ((1,),) * 5)
+    # Indices: a=2, b=3, c=4, d=5, e=6; training part e a c b d (then a: eval, c: test).
+    histories = [UserHistory("u", ["e", "a", "c", "b", "d", "a", "c"]), UserHistory("v", ["d"])]
+    with TestPipeline() as p:
+        v = p | "V" >> beam.Create([vocab])
+        out = (
+            p
+            | "H" >> beam.Create(histories)
+            | transforms.SplitHistories(v, 3, 3, training_windows="all")
+        )
+        assert_that(
+            out[features.SPLIT_TRAIN] | "T" >> beam.Map(tuple),
+            equal_to([("u", [4, 3, 5]), ("u", [6, 2, 4]), ("v", [5])]),
+            label="train",
+        )
+        # Held-out histories keep the most recent max_len items, as with "last".
+        assert_that(
+            out[features.SPLIT_TEST] | "S" >> beam.Map(lambda t: (t.user, t.item_seq)),
+            equal_to([("u", [3, 5, 2])]),
+            label="test",
+        )
+
+
 def test_a_training_sequence_holding_every_item_is_refused_for_training_with_a_reason():
     vocab = Vocabulary(("a", "b", "c"), (1,) * 3, (), ((1,),) * 3)
     histories = [UserHistory("all", ["a", "b", "c", "a", "b"]), UserHistory("u", ["a", "b", "a"])]
