@@ -28,19 +28,21 @@ otherwise drop.
 
 from __future__ import annotations
 
-import os
+import sys
 
 import sair_keras  # noqa: E402, F401  (Keras 2: before TensorFlow is imported)
+from pipeline import console  # noqa: E402
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Before the libraries that warn on import: their noise is not for the console.
+console.quiet_environment("--verbose" in sys.argv)
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import fcntl  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
 import shutil  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -48,7 +50,7 @@ from pathlib import Path  # noqa: E402
 import experiments  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
-from quality_summary import (
+from quality_summary import (  # noqa: E402
     OUR_EPOCHS,
     OUR_PATIENCE,
     PAPER_BATCH,
@@ -56,7 +58,7 @@ from quality_summary import (
     config_key,
     configurations,
     headline,
-    to_json,  # noqa: E402
+    to_json,
 )
 
 from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
@@ -512,6 +514,13 @@ def main() -> int:
         "processes share a 2-core machine",
     )
     p.add_argument(
+        "--log-root",
+        default=str(ROOT / ".benchmark-logs"),
+        help="third-party output (Beam, TensorFlow, library warnings) goes to "
+        "<log-root>/logs/run-<time>.log; the console gets progress and results",
+    )
+    p.add_argument("--verbose", action="store_true", help="everything to the console")
+    p.add_argument(
         "--resume",
         action="store_true",
         help="keep the runs already in the results file and skip the (variant, seed, "
@@ -575,7 +584,12 @@ def main() -> int:
         except ValueError as e:
             p.error(str(e))
     trained = [v for v in args.variants if v != "popularity"]
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        console.to_log_file(args.log_root, args.verbose) as (_, log_file),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        if log_file:
+            print(f"third-party output: {log_file}", flush=True)
         outputs, report = ingest(
             args.dataset,
             Path(args.shared_data),
