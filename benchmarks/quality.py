@@ -344,6 +344,8 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         "head_share": None if variant == "sasrec" else diagnostics.model_head_share(model, test_ds),
         # Test metrics with the head changed at inference: do the interests matter?
         "head_ablation": None if variant == "sasrec" else diagnostics.head_ablation(model, test_ds),
+        # The command that ran it (the file's `environment.command` is only the last one).
+        "command": " ".join(["python", *portable_argv(sys.argv)]),
         "_checkpoint_dir": str(checkpoint_dir),
     }
 

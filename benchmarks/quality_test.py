@@ -131,6 +131,8 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
     ]
     for run in runs[:6]:
         run["val_full_ndcg_10"] = [0.05, 0.1, run["best_val_full_ndcg_10"]]
+        run["command"] = f"python benchmarks/quality.py --variants {run['variant']}"
+    runs[6]["command"] = "python benchmarks/quality.py --recipe unchosen"
     data = {"users": 9, "items": 5, "actions": 30}
     figures = tmp_path / "figures"
     page = results_page.page({"ml-1m": {"dataset": "ml-1m", "data": data, "runs": runs}}, figures)
@@ -139,6 +141,12 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
     assert "by `sair`'s mean validation full_ndcg_10 over 3 seeds" in page
     assert "| sair | paper | 0.7540 | 0.8334 |" in page  # Table II beside ours
     assert "0.9900" not in page  # the unchosen configuration's test numbers are not shown
+    # Every command behind the reported runs, not only the last one that wrote the file.
+    assert (
+        "Its runs came from `python benchmarks/quality.py --variants sair`; "
+        "`python benchmarks/quality.py --variants sasrec`." in page
+    )
+    assert "--recipe unchosen" not in page
     assert "| popularity | ours (1 run) | – | 0.0194 |" in page or "0.0194" in page
     assert "| sair | ours (3 runs) | – | – | 0.1600 ± 0.0000 |" in page
     # Beside the field's published full-catalog numbers, with their protocol.

@@ -229,6 +229,12 @@ def _curves(name: str, reported: list[dict], figures: Path | None) -> list[str]:
     return ["", f"![{title}](figures/{name}-validation.png)"]
 
 
+def _commands(runs: list[dict]) -> list[str]:
+    """The distinct commands that ran `runs`, in order (runs recorded before a run kept its
+    command have none)."""
+    return list(dict.fromkeys(r["command"] for r in runs if r.get("command")))
+
+
 def screening(runs: list[dict]) -> bool:
     """Whether every trained run had a budget below the full `OUR_EPOCHS`: a screening step
     of the search for the default configuration, reported on validation only."""
@@ -272,6 +278,9 @@ def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
                 else "Test numbers below are that configuration's only."
             ),
         ]
+        commands = _commands(chosen_runs(runs, choice))
+        if commands:
+            out += ["", "Its runs came from " + "; ".join(f"`{c}`" for c in commands) + "."]
     if screen:
         return out + _runs_and_curves(name, runs, choice, figures)
     full_marked = all(
