@@ -215,6 +215,7 @@ def build_pipeline(
             users_without_sampled_negatives={name: side[f"w_{name}"] for name in without_negatives},
             exclude_seen=config.exclude_seen,
             max_len_setting=config.max_len,
+            training_windows=config.training_windows,
             num_eval_negatives=config.num_eval_negatives,
             **{k: v for k, v in side.items() if not k.startswith(("n_", "w_"))},
         )

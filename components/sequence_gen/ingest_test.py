@@ -570,6 +570,9 @@ def test_training_windows_all_makes_every_training_item_a_target(tmp_path):
     targets = sum(len(seq) - 1 for seq in every_train)
     assert targets == last["actions"] - held_out - users
     assert sum(len(seq) - 1 for seq in last_train) < targets
+    assert every["training_windows"] == "all" and every["sequences_truncated"] > 0
+    assert "trained in windows" in report.format_table(every)
+    assert "older items not trained" in report.format_table(last)
     # The held-out cases are the same either way.
     assert every["examples"]["eval"] == last["examples"]["eval"]
     assert every["examples"]["test"] == last["examples"]["test"]

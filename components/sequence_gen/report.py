@@ -44,6 +44,7 @@ def build_report(
     max_len: int,
     exclude_seen: bool = True,
     max_len_setting: int | str | None = None,
+    training_windows: str = "last",
     users_without_sampled_negatives: Mapping[str, int] | None = None,
     num_eval_negatives: int | None = None,
     refused: Iterable[tuple[str, int]] = (),
@@ -100,6 +101,8 @@ def build_report(
         "max_len_setting": max_len if max_len_setting is None else max_len_setting,
         "exclude_seen": exclude_seen,
         "sequences_truncated": sum(c for n, c in length_counts.items() if n > max_len),
+        # "last": their older items are never a training target; "all": trained in windows.
+        "training_windows": training_windows,
         "max_sequence_length": max(length_counts, default=0),
         "item_rows_rejected": dict(item_rows_rejected),
     }
@@ -217,7 +220,14 @@ def format_table(report: Mapping[str, Any]) -> str:
         rows.append(("items without interactions", f"{report['items_without_interactions']:,}"))
     if report.get("max_len_setting") == "auto":
         rows.append(("max_len (auto: 99th percentile)", f"{report['max_len']:,}"))
-    rows.append((f"sequences > max_len {report['max_len']}", f"{report['sequences_truncated']:,}"))
+    longer = f"sequences > max_len {report['max_len']}"
+    if report["sequences_truncated"]:
+        longer += (
+            ", trained in windows"
+            if report.get("training_windows") == "all"
+            else ", older items not trained (training_windows: all)"
+        )
+    rows.append((longer, f"{report['sequences_truncated']:,}"))
     if "exclude_seen" in report:
         rows.append(("seen items excluded", "yes" if report["exclude_seen"] else "no"))
     width = max(len(k) for k, _ in rows)
