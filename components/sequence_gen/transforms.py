@@ -394,12 +394,12 @@ def leave_one_out(
 
 def training_windows(train: list[int], max_len: int, windows: str = "last") -> list[list[int]]:
     """The training examples of one user's training items (`DataConfig.training_windows`):
-        "last", its most recent `max_len`; "all", windows of `max_len` cut from the end, each
-        starting at the item the next one (in time) starts after, so every item but the first
-        is a target once; an older window of a single item (no target) is not made. A history of
-    at most `max_len` items is one example either way. Most recent first.
+    "last", its most recent `max_len`; "all", windows of `max_len` cut from the end, each
+    older window ending with the first item of the newer one, so every item but the first is
+    a target once; an older window of a single item (no target) is not made. A history of at
+    most `max_len` items is one example either way. Most recent first.
 
-          training_windows([1, 2, 3, 4, 5, 6], 3, "all")  # [[4, 5, 6], [2, 3, 4], [1, 2]]
+      training_windows([1, 2, 3, 4, 5, 6], 3, "all")  # [[4, 5, 6], [2, 3, 4], [1, 2]]
     """
     if windows == "last" or len(train) <= max_len:
         return [train[-max_len:]] if train else []
