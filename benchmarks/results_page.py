@@ -155,6 +155,7 @@ def _describe(settings: dict) -> str:
         f"loss {m.get('training_loss', 'bce')}",
         f"L={m.get('num_interests')}, K={m.get('top_k')}",
         f"max_len {m.get('max_len')}",
+        *(f"{k.replace('_', ' ')} {v}" for k, v in settings.get("data", {}).items()),
         f"dropout {m.get('dropout')}",
         f"batch {t.get('batch_size', PAPER_BATCH)}",
         f"{t.get('epochs')} epochs max, patience {t.get('patience')}",
