@@ -209,14 +209,18 @@ def _args(recipe, train, dropout=0.2, item_catalog="interactions"):
     )
 
 
-def test_runs_planned_today_keep_the_configuration_keys_of_the_recorded_ones():
-    # The ml-1m runs of the chosen configuration and its sasrec were recorded with every
-    # ablation switch and without `exclude_seen`: planned today, they keep their keys.
+def test_runs_planned_today_keep_the_configuration_keys_of_the_recorded_ones(tmp_path):
+    # These ml-1m runs were recorded with every ablation switch, without `exclude_seen` and
+    # without `data_config`, under the defaults of their day (150 positions, the most recent
+    # of a longer history): planned today with those settings, they keep their keys.
     runs = json.loads((RESULTS / "ml-1m.json").read_text())["runs"]
+    then = "data: {max_len: 150, training_windows: last}\n"
     checked = set()
     for run in runs:
         if run.get("recipe") in ("softmax_pool_20_top_8", "softmax"):
-            args = _args(run["recipe"], run["train_config"], run["model_config"]["dropout"])
+            recipe = tmp_path / f"{run['recipe']}.yaml"
+            recipe.write_text(experiments.path(run["recipe"]).read_text() + then)
+            args = _args(recipe, run["train_config"], run["model_config"]["dropout"])
             planned = quality.planned_run("ml-1m", run["variant"], run["seed"], args)
             assert quality_summary.config_key(planned) == quality_summary.config_key(run), run
             checked.add(run["recipe"])

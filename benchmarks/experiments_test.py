@@ -28,6 +28,7 @@ def test_every_configuration_builds_a_model_config():
     assert experiments.model_settings("paper") == {
         "aggregation_residual": False,
         "training_loss": "bce",
+        "dropout": 0.2,
     }
     recbole = ModelConfig(**experiments.model_settings("recbole"))
     assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
@@ -58,26 +59,26 @@ def test_a_configuration_s_sasrec_is_the_one_with_the_same_fields_outside_the_he
 
 
 def test_a_configuration_s_max_len_is_its_data_max_len():
-    assert experiments.max_len("sasrec_plus") == 200
+    assert experiments.max_len("paper") == 150
     assert experiments.max_len("default") is None
     assert experiments.sasrec_configuration("sasrec_plus") == "sasrec_plus"
     assert experiments.sasrec_configuration("plus_pool_20_top_8") == "sasrec_plus"
 
 
 def test_a_configuration_s_train_section_sets_its_optimisation_not_the_protocol(tmp_path):
-    assert experiments.train_settings("plus_batch_128") == {"batch_size": 128}
-    assert experiments.train_settings("sasrec_plus") == {}
+    assert experiments.train_settings("plus_batch_128") == {}
+    assert experiments.train_settings("sasrec_plus") == {"batch_size": 256}
     # Another batch size is another sasrec: not the one of the same model at batch 256.
     assert experiments.sasrec_configuration("plus_batch_128") == "plus_batch_128"
     assert experiments.sasrec_configuration("sasrec_plus") == "sasrec_plus"
     protocol = tmp_path / "protocol.yaml"
     protocol.write_text("train: {batch_size: 64, epochs: 30, early_stopping_metric: hr_10}\n")
     assert experiments.train_settings(protocol) == {"batch_size": 64}  # the flags' protocol
-    assert experiments.train_settings("paper") == {}
+    assert experiments.train_settings("paper") == {"batch_size": 256}
 
 
 def test_a_configuration_s_data_section_sets_how_the_examples_are_built():
-    assert experiments.data_settings("plus_all_windows") == {"training_windows": "all"}
-    assert experiments.data_settings("plus_batch_128") == {}  # max_len: the model's
-    # Other training examples: another sasrec.
-    assert experiments.sasrec_configuration("plus_all_windows") == "plus_all_windows"
+    assert experiments.data_settings("plus_batch_128") == {"training_windows": "last"}
+    assert experiments.data_settings("default") == {}  # max_len: the model's
+    # The same training examples (and all else outside the head): the same sasrec.
+    assert experiments.sasrec_configuration("plus_pool_20_top_8") == "sasrec_plus"

@@ -7,7 +7,7 @@ above 50,000 items) for a synthetic catalog of `--items` items and runs `--steps
 steps on batches of `batch_size` histories of `max_len` items (the longest a batch gets),
 then reports the process's peak resident memory, the objective and the seconds per step
 (after the first, which traces). The full softmax at that size would need a
-`[positions, items]` logit matrix of about 38,000 × 1,000,000 floats (150 GB) per step.
+`[positions, items]` logit matrix of about 25,600 × 1,000,000 floats (100 GB) per step.
 Writes `benchmarks/results/memory_1m.json`.
 """
 

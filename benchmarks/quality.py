@@ -193,9 +193,14 @@ def results_path_for(
     return ROOT / "benchmarks" / "results" / name
 
 
-def run_dropout(recipe: str, dropout: float | None) -> float:
-    """The dropout a run uses: `--dropout` when given, else the configuration's."""
-    return model_config_for("sair", recipe, dropout).dropout
+def run_data_config(recipe: str) -> dict:
+    """The DataConfig settings a run records: `training_windows`, DataConfig's unless the
+    configuration names it, and the configuration's other data settings but `max_len`
+    (which the model's settings carry)."""
+    from components.sequence_gen.config import DataConfig
+
+    data = experiments.data_settings(recipe)
+    return {"training_windows": DataConfig(**data).training_windows, **data}
 
 
 def run_batch_size(recipe: str, batch_size: int | None) -> int:
@@ -254,8 +259,8 @@ def planned_run(dataset: str, variant: str, seed: int, args) -> dict:
         "seed": seed,
         "recipe": args.recipe,
         "item_catalog": args.item_catalog,
-        # The ingestion's settings of the configuration (e.g. training_windows), if any.
-        **({"data_config": data} if (data := experiments.data_settings(args.recipe)) else {}),
+        # How the ingestion builds the examples (e.g. training_windows).
+        "data_config": run_data_config(args.recipe),
         "model_config": {**model_config.to_dict(), **experiments.ablations(args.recipe).changed()},
         "train_config": train_config.to_dict(),
     }
@@ -352,16 +357,15 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
 
 def _same_protocol(run: dict, args) -> bool:
     """Runs of one results file share epochs, patience and item catalog (another catalog goes
-    to its own file); each run's dropout and batch size are its recipe's unless `--dropout`
-    or `--batch-size` is given. Runs stored before a setting was recorded had its default."""
-    recipe = run.get("recipe", "default")
+    to its own file), and the dropout and batch size of `--dropout` and `--batch-size` when
+    given; without them each run has its own configuration's (its key tells them apart).
+    Runs stored before a setting was recorded had the paper's value."""
     return (
         run["train_config"]["epochs"] == args.max_epochs
         and run["train_config"]["patience"] == args.patience
-        and run["train_config"].get("batch_size", PAPER_BATCH)
-        == run_batch_size(recipe, args.batch_size)
+        and args.batch_size in (None, run["train_config"].get("batch_size", PAPER_BATCH))
         and run.get("item_catalog", DEFAULT_CATALOG) == args.item_catalog
-        and run["model_config"]["dropout"] == run_dropout(recipe, args.dropout)
+        and args.dropout in (None, run["model_config"]["dropout"])
     )
 
 

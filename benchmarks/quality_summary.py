@@ -90,9 +90,19 @@ def configuration(run: dict, encoder_only: bool = False) -> dict:
         "model": model,
         "train": train,
         "item_catalog": run.get("item_catalog") or LEGACY_CATALOG,
-        # How the ingestion built the examples, when not the default (`training_windows`).
-        **({"data": run["data_config"]} if run.get("data_config") else {}),
+        # How the ingestion built the examples, where it differs from the paper's protocol.
+        **({"data": data} if (data := _data_settings(run)) else {}),
     }
+
+
+# DataConfig settings a run records (`data_config`), left out of its configuration's key at
+# these values (what every run before they were recorded had).
+NEUTRAL_DATA = {"training_windows": "last"}
+
+
+def _data_settings(run: dict) -> dict:
+    data = run.get("data_config") or {}
+    return {k: v for k, v in data.items() if NEUTRAL_DATA.get(k) != v}
 
 
 def config_key(run: dict, encoder_only: bool = False) -> str:

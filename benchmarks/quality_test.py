@@ -221,19 +221,20 @@ def test_sasrec_under_a_recipe_that_changes_only_the_head_is_refused():
 
 
 def test_a_recipe_that_sets_the_dropout_keeps_it_unless_the_flag_is_given():
-    """`--dropout` unset: each run is held to its recipe's dropout (recbole 0.5, else 0.2),
-    so processes of different recipes sharing a results file keep each other's runs."""
+    """`--dropout` unset: each run keeps its configuration's dropout (recbole 0.5, else
+    ModelConfig's), so processes of different recipes sharing a results file keep each
+    other's runs, whatever the default was when a run was made."""
     unset = argparse.Namespace(
         max_epochs=200, patience=20, dropout=None, batch_size=256, item_catalog="interactions"
     )
     recbole = {**_run("sasrec", 0, 0.8, 0.6, dropout=0.5), "recipe": "recbole"}
     assert quality._same_protocol(recbole, unset)
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), unset)
-    assert not quality._same_protocol({**recbole, "model_config": {"dropout": 0.2}}, unset)
+    assert quality._same_protocol({**recbole, "model_config": {"dropout": 0.2}}, unset)
     merged = quality.merge_runs([recbole], [_run("sair", 0, 0.8, 0.6)], unset, Path("x"))
     assert [r["recipe"] for r in merged] == ["default", "recbole"]
     assert quality.model_config_for("sasrec", "recbole", None).dropout == 0.5
-    assert quality.model_config_for("sasrec", "default", None).dropout == 0.2
+    assert quality.model_config_for("sasrec", "default", None).dropout == 0.1
     assert quality.model_config_for("sasrec", "recbole", 0.3).dropout == 0.3
     assert quality.model_config_for("sair", "dropout_0.5", None).dropout == 0.5
     given = argparse.Namespace(
@@ -255,7 +256,9 @@ def test_a_configuration_that_sets_the_batch_size_trains_at_it_in_the_protocol_s
     plus = {**_run("sair", 0, 0.8, 0.6, batch=128, dropout=0.1), "recipe": "plus_batch_128"}
     assert quality._same_protocol(plus, unset)
     assert quality._same_protocol(_run("sair", 0, 0.8, 0.6), unset)
-    assert not quality._same_protocol({**plus, "recipe": "sasrec_plus"}, unset)
+    assert quality._same_protocol({**plus, "recipe": "sasrec_plus"}, unset)
+    at_256 = argparse.Namespace(**{**vars(unset), "batch_size": 256})
+    assert not quality._same_protocol(plus, at_256)
     _, train_config = quality.run_configs(
         "ml-1m",
         "sair",
@@ -281,16 +284,29 @@ def test_a_configuration_that_sets_the_batch_size_trains_at_it_in_the_protocol_s
                 early_stopping_metric="full_ndcg_10",
             ),
         )
-        for recipe in ("plus_batch_128", "plus_all_windows")
+        for recipe in ("plus_batch_128", "default")
     }
-    assert "data_config" not in planned["plus_batch_128"]
-    assert planned["plus_all_windows"]["data_config"] == {"training_windows": "all"}
+    assert planned["plus_batch_128"]["data_config"] == {"training_windows": "last"}
+    assert planned["default"]["data_config"] == {"training_windows": "all"}
     keys = {quality_summary.config_key(run) for run in planned.values()}
     assert len(keys) == 2
     assert quality.results_path_for("ml-1m", None, "interactions").name == "ml-1m.json"
     assert quality.export_name("ml-1m", "sair", 0, "plus_batch_128") == (
         "ml-1m-sair-plus_batch_128-seed0"
     )
+
+
+def test_a_run_records_how_its_training_examples_were_built():
+    """`training_windows` is recorded for every run (DataConfig's unless the configuration
+    names it) and tells configurations apart; "last", what every run had before it was
+    recorded, leaves the key as it was."""
+    assert quality.run_data_config("default") == {"training_windows": "all"}
+    assert quality.run_data_config("sasrec_plus") == {"training_windows": "last"}
+    run = _run("sair", 0, 0.8, 0.6)
+    last = {**run, "data_config": {"training_windows": "last"}}
+    every = {**run, "data_config": {"training_windows": "all"}}
+    assert quality.config_key(last) == quality.config_key(run)
+    assert quality.config_key(every) != quality.config_key(run)
 
 
 def test_parallel_processes_keep_each_others_runs():
@@ -352,7 +368,7 @@ def test_exports_of_different_recipes_do_not_overwrite_each_other():
 
 def test_a_recipe_that_sets_l_or_k_wins_over_the_datasets():
     default = quality.model_config_for("sair", "default", 0.2)
-    assert (default.num_interests, default.top_k, default.max_len) == (10, 3, 150)
+    assert (default.num_interests, default.top_k, default.max_len) == (10, 3, 200)
     top_1 = quality.model_config_for("sair", "top_1", 0.2)
     assert (top_1.num_interests, top_1.top_k) == (10, 1)
     pool = quality.model_config_for("sair", "pool_20_top_8", 0.2)

@@ -53,7 +53,7 @@ def test_flags_over_the_file_over_the_demo_over_the_defaults(tmp_path):
     # Without the demo the defaults stand where neither the file nor a flag names a setting.
     plain = configurator.resolve(cfg, {}, demo=False)
     assert "patience" not in plain["train"]
-    assert configurator.data_config(plain).max_len == 150
+    assert configurator.data_config(plain).max_len == 200
 
 
 def test_a_file_with_a_source_is_not_the_demo(tmp_path):

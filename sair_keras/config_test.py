@@ -7,8 +7,8 @@ from sair_keras.config import ConfigError, ModelConfig, TrainConfig
 
 def test_defaults_are_the_papers():
     m, t = ModelConfig(), TrainConfig()
-    assert (m.hidden_dim, m.max_len, m.decov_weight) == (64, 150, 1.0)
-    assert (t.batch_size, t.learning_rate, t.patience) == (256, 1e-3, 20)
+    assert (m.hidden_dim, m.max_len, m.dropout, m.decov_weight) == (64, 200, 0.1, 1.0)
+    assert (t.batch_size, t.learning_rate, t.patience) == (128, 1e-3, 20)
 
 
 def test_the_ffn_width_defaults_to_the_hidden_size_and_is_stored_resolved():

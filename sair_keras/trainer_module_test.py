@@ -24,7 +24,7 @@ def test_the_checkpoint_folder_follows_the_examples_and_settings_but_not_the_epo
     assert base.startswith("/r/")
     assert checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(epochs=50)) == base
     assert checkpoint_dir("/r", "/ex/2", ModelConfig(), TrainConfig(epochs=10)) != base
-    assert checkpoint_dir("/r", "/ex/1", ModelConfig(dropout=0.1), TrainConfig()) != base
+    assert checkpoint_dir("/r", "/ex/1", ModelConfig(dropout=0.3), TrainConfig()) != base
     assert checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(seed=1)) != base
     # A warm start from a blessed model is another training than one from scratch.
     warm = checkpoint_dir("/r", "/ex/1", ModelConfig(), TrainConfig(epochs=10), "/blessed/7")

@@ -183,5 +183,11 @@ def test_the_paper_configuration_reproduces_eq_10_under_the_sampled_metric(tmp_p
         150,
         150,
     )
+    # The paper's training: one example per user, dropout 0.2, 256 histories per step.
+    assert (config.data.training_windows, config.model.dropout, config.train.batch_size) == (
+        "last",
+        0.2,
+        256,
+    )
     assert config.train.early_stopping_metric == "ndcg_10"
     assert config.evaluation.gate_metric == "ndcg_10"

@@ -61,11 +61,12 @@ class DataConfig:
       max_len: keep the most recent `max_len` items of every sequence; "auto": the 99th
         percentile of the training sequences' lengths, at most 200, chosen by the ingestion
         and printed in its data report (the default for user logs, `--dataset csv`).
-      training_windows: the training examples of a history longer than `max_len`: "last",
-        its most recent `max_len` items (one example per user; the older items are never
-        a training target), or "all", the whole history cut from its end into windows of
-        `max_len` items, each window's first item the last of the one before it, so that
-        every training item but the user's first is a target exactly once. Validation and
+      training_windows: the training examples of a history longer than `max_len`: "all"
+        (default), the whole history cut from its end into windows of `max_len` items,
+        each window's first item the last of the one before it, so that every training
+        item but the user's first is a target exactly once; or "last", its most recent
+        `max_len` items (one example per user; the older items are never a training
+        target: the paper's protocol). Validation and
         test histories keep the most recent `max_len` items either way.
       num_eval_negatives: negatives per validation / test user, sampled uniformly from items
         the user never interacted with.
@@ -85,8 +86,8 @@ class DataConfig:
     """
 
     min_rating: float = 0.0
-    max_len: int | str = 150
-    training_windows: str = "last"
+    max_len: int | str = 200
+    training_windows: str = "all"
     num_eval_negatives: int = 100
     min_eval_interactions: int = 3
     seed: int = 42

@@ -138,7 +138,8 @@ def test_truncation_keeps_the_most_recent_items(tmp_path):
     # User 2 brings items user 1 never saw, so user 1 has negatives to draw from.
     rows = [(1, item, item, 5) for item in range(10, 20)] + [(2, 30, 1, 5), (2, 31, 2, 5)]
     source = SourceConfig(paths=(_write_log(tmp_path / "log.csv", rows),), id_type="int")
-    result, outputs = _run(tmp_path, source, DataConfig(max_len=3, num_eval_negatives=1))
+    config = DataConfig(max_len=3, training_windows="last", num_eval_negatives=1)
+    result, outputs = _run(tmp_path, source, config)
     vocab = Vocabulary.read(outputs.vocabulary_dir)
     raw = dict(enumerate(vocab.items, start=features.FIRST_ITEM_INDEX))
     test = _read_split(outputs.examples_dir, "test")["1"]
