@@ -86,8 +86,9 @@ def build_report(
         "users_not_held_out": dict(not_held_out),
         # k-core filtering: its minimums and whether the result is stable (None: off).
         "k_core": dict(k_core) if k_core else None,
-        # Users without a training example (reason → count): a training sequence that holds
-        # every item leaves no negative to draw. They are still evaluated.
+        # Users refused for training (reason → count): a training sequence (under
+        # training_windows "all", a window) that holds every item leaves no negative to draw
+        # and gives no training example; a user counts once. They are still evaluated.
         "users_refused_for_training": dict(refused),
         # Held-out users with fewer unseen items than num_eval_negatives, per split: ranked
         # on the full catalog only, left out of the sampled metrics.

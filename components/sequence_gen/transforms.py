@@ -479,12 +479,14 @@ class _SplitFn(beam.DoFn):
                 yield pvalue.TaggedOutput(NOT_HELD_OUT, reason)
         if train and self._windows != "last":  # the whole training part, in windows
             train = items[:n_train]
+        refused = False
         for window in training_windows(train, max_len, self._windows):
             if len(set(window)) >= vocab.num_items:
-                # No item outside the sequence to draw a training negative from.
-                yield pvalue.TaggedOutput(REFUSED, "training_sequence_holds_every_item")
+                refused = True  # no item outside the window to draw a training negative from
             else:
                 yield pvalue.TaggedOutput(features.SPLIT_TRAIN, TrainSequence(history.user, window))
+        if refused:  # once per user, however many of its windows
+            yield pvalue.TaggedOutput(REFUSED, "training_sequence_holds_every_item")
         yield pvalue.TaggedOutput(TRAIN_ITEMS, items[:n_train])
         seen = sorted(set(items))
         for split, case, position in (

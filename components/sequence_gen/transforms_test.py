@@ -224,12 +224,21 @@ def test_every_training_item_is_a_target_with_training_windows_all():
         )
 
 
-def test_a_training_sequence_holding_every_item_is_refused_for_training_with_a_reason():
+@pytest.mark.parametrize("windows", ["last", "all"])
+def test_a_training_sequence_holding_every_item_is_refused_for_training_with_a_reason(windows):
     vocab = Vocabulary(("a", "b", "c"), (1,) * 3, (), ((1,),) * 3)
-    histories = [UserHistory("all", ["a", "b", "c", "a", "b"]), UserHistory("u", ["a", "b", "a"])]
+    # Under "all", the nine training items of user "all" are windows of 3, each holding every
+    # item: the user is counted once.
+    history = ["a", "b", "c"] * 3 + ["a", "b"] if windows == "all" else ["a", "b", "c", "a", "b"]
+    histories = [UserHistory("all", history), UserHistory("u", ["a", "b", "a"])]
+    max_len = 3 if windows == "all" else 5
     with TestPipeline() as p:
         v = p | "V" >> beam.Create([vocab])
-        out = p | "H" >> beam.Create(histories) | transforms.SplitHistories(v, 5, 3)
+        out = (
+            p
+            | "H" >> beam.Create(histories)
+            | transforms.SplitHistories(v, max_len, 3, training_windows=windows)
+        )
         assert_that(
             out[features.SPLIT_TRAIN] | "T" >> beam.Map(lambda t: t.user),
             equal_to(["u"]),
