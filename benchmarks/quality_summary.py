@@ -44,6 +44,7 @@ LEGACY_MODEL = {
 # Settings added later, left out of a configuration's key at these values (what every
 # earlier run had), so that the keys of earlier runs stay as they were.
 NEUTRAL_MODEL = {"norm_first": False, "similarity": "dot", "exclude_seen": True}
+NEUTRAL_TRAIN = {"learning_rate_schedule": "constant"}
 LEGACY_CATALOG = "interactions"
 # Settings only some objectives read: runs of other objectives trained alike whatever they are.
 SAMPLED_LOSS_SETTINGS = {
@@ -86,6 +87,9 @@ def configuration(run: dict, encoder_only: bool = False) -> dict:
         model = {k: v for k, v in model.items() if k not in INTEREST_HEAD_FIELDS}
     train = {**LEGACY_TRAIN, **run.get("train_config", {})}
     train.pop("seed", None)
+    for name, value in NEUTRAL_TRAIN.items():
+        if train.get(name, value) == value:
+            train.pop(name, None)
     return {
         "model": model,
         "train": train,

@@ -309,6 +309,18 @@ def test_a_run_records_how_its_training_examples_were_built():
     assert quality.config_key(every) != quality.config_key(run)
 
 
+def test_a_constant_learning_rate_leaves_the_key_as_it_was():
+    """Runs recorded before `learning_rate_schedule` existed trained at a constant rate."""
+    run = _run("sair", 0, 0.8, 0.6)
+    constant = {
+        **run,
+        "train_config": {**run["train_config"], "learning_rate_schedule": "constant"},
+    }
+    cosine = {**run, "train_config": {**run["train_config"], "learning_rate_schedule": "cosine"}}
+    assert quality.config_key(constant) == quality.config_key(run)
+    assert quality.config_key(cosine) != quality.config_key(run)
+
+
 def test_parallel_processes_keep_each_others_runs():
     args = argparse.Namespace(
         max_epochs=200, patience=20, dropout=0.2, batch_size=256, item_catalog="interactions"

@@ -164,12 +164,18 @@ def resolve_training_loss(config: ModelConfig, num_items: int) -> ModelConfig:
     return dataclasses.replace(config, training_loss=loss)
 
 
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Attributes:
     batch_size: histories per optimizer step, on average: training batches group histories
       of similar length and hold about equal numbers of real items (`data.train_dataset`).
-    learning_rate: of Adam.
+    learning_rate: of Adam (its peak under a decaying `learning_rate_schedule`).
+    learning_rate_schedule: "constant", or "cosine": epoch e (from 0) trains at
+      `learning_rate * (1 + cos(pi * e / epochs)) / 2`, from `learning_rate` down towards
+      0 at the end of the `epochs` budget.
     epochs: the most epochs; 0 exports the untrained model.
     patience: early stopping ends training after this many epochs without a better
       validation `early_stopping_metric`; the best epoch's weights are restored.
@@ -183,6 +189,7 @@ class TrainConfig:
 
     batch_size: int = 128
     learning_rate: float = 1e-3
+    learning_rate_schedule: str = "constant"
     epochs: int = 200
     patience: int = 20
     early_stopping_metric: str = "full_ndcg_10"
@@ -202,6 +209,11 @@ class TrainConfig:
             raise ConfigError(f"epochs must be >= 0, got {self.epochs}")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.learning_rate_schedule not in LEARNING_RATE_SCHEDULES:
+            raise ConfigError(
+                f"unknown learning_rate_schedule {self.learning_rate_schedule!r}; "
+                f"known: {list(LEARNING_RATE_SCHEDULES)}"
+            )
         if self.patience < 0:
             raise ConfigError(f"patience must be >= 0, got {self.patience}")
 

@@ -4,6 +4,7 @@ model."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -50,6 +51,13 @@ def compile_model(model: SAIRModel, config: TrainConfig, jit_compile: bool = Fal
         )
 
 
+def learning_rate_at(epoch: int, config: TrainConfig) -> float:
+    """Adam's learning rate in epoch `epoch` (from 0) under `config.learning_rate_schedule`."""
+    if config.learning_rate_schedule == "cosine":
+        return config.learning_rate * (1 + math.cos(math.pi * epoch / config.epochs)) / 2
+    return config.learning_rate
+
+
 def fit(
     model: SAIRModel,
     train: tf.data.Dataset,
@@ -59,8 +67,9 @@ def fit(
     verbose: int = 2,
     checkpoint_dir: str | None = None,
 ) -> keras.callbacks.History:
-    """Adam, early stopping on `val_<config.early_stopping_metric>` with `config.patience`,
-    best weights restored.
+    """Adam (its learning rate set every epoch by `config.learning_rate_schedule`), early
+    stopping on `val_<config.early_stopping_metric>` with `config.patience`, best weights
+    restored.
 
     The model draws fresh training negatives in every step (`SAIRModel.train_step`).
     With `checkpoint_dir`, every epoch is saved there and a later call with the same
@@ -76,6 +85,8 @@ def fit(
     )
     timer = EpochTimer()
     own = [timer, early]
+    if config.learning_rate_schedule != "constant":
+        own.append(keras.callbacks.LearningRateScheduler(lambda e, _: learning_rate_at(e, config)))
     initial_epoch, epochs = 0, config.epochs
     if checkpoint_dir is not None:
         resumable = TrainingCheckpoint(checkpoint_dir, early, timer)
