@@ -148,6 +148,13 @@ def _gaps(summary: dict) -> list[str]:
     ]
 
 
+def _learning_rate(train: dict) -> str:
+    """Adam's learning rate, and its schedule where it decays."""
+    rate = f"learning rate {train.get('learning_rate', 1e-3):g}"
+    schedule = train.get("learning_rate_schedule", "constant")
+    return rate if schedule == "constant" else f"{rate}, {schedule} decay"
+
+
 def _describe(settings: dict) -> str:
     """The settings that matter to a reader of one configuration, in a line."""
     m, t = settings["model"], settings["train"]
@@ -158,6 +165,7 @@ def _describe(settings: dict) -> str:
         *(f"{k.replace('_', ' ')} {v}" for k, v in settings.get("data", {}).items()),
         f"dropout {m.get('dropout')}",
         f"batch {t.get('batch_size', PAPER_BATCH)}",
+        _learning_rate(t),
         f"{t.get('epochs')} epochs max, patience {t.get('patience')}",
         f"early stopping on validation {t.get('early_stopping_metric')}",
     ]
