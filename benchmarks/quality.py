@@ -602,7 +602,7 @@ def main() -> int:
             Path(tmp),
             args.item_catalog,
             experiments.max_len(args.recipe),
-            experiments.data_settings(args.recipe),
+            run_data_config(args.recipe),  # the settings each run records
         )
         from sair_keras.catalog import Catalog
 
