@@ -6,7 +6,7 @@ Stages, each a child process whose whole process tree is sampled for resident me
 (`benchmarks/ingest.py`'s `measure`):
   synthesize  a seeded log of ~20 M interactions (138,000 users, 27,000 items, 20 genres)
   ingest      `pipeline_runner.py ingest` (DirectRunner, 2 worker processes)
-  train       one epoch of `sair` (the paper's ML-20M L=20, K=8; max_len 150, batch 256),
+  train       one epoch of `sair` (the paper's ML-20M L=20, K=8; the product's defaults),
               streaming the training TFRecords (never the whole dataset in memory), then
               the serving export
   evaluate    sampled and full-catalog hr/ndcg of the test split through the exported
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ingest import BEAM_ARGS, measure  # noqa: E402
+from speed_common import describe_defaults  # noqa: E402
 
 STAGES = ("synthesize", "ingest", "train", "evaluate", "recommend")
 L, K = 20, 8  # the paper's ML-20M interests
@@ -154,7 +155,7 @@ def main() -> int:
                 "python": platform.python_version(),
                 "date": time.strftime("%Y-%m-%d"),
                 "peak_rss_mb": "sum of the resident memory of the stage's process tree",
-                "model": f"sair, L={L}, K={K}, max_len 150, hidden 64, batch 256",
+                "model": "sair, " + describe_defaults(num_interests=L, top_k=K),
             }
             path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {path}")

@@ -14,6 +14,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def describe_defaults(**model_settings) -> str:
+    """The product's default configuration (DataConfig's, ModelConfig's, TrainConfig's
+    defaults, `model_settings` over them) in a line, for a result's setup."""
+    from components.sequence_gen.config import DataConfig
+    from sair_keras.config import ModelConfig, TrainConfig
+
+    m, t, d = ModelConfig(**model_settings), TrainConfig(), DataConfig()
+    return (
+        f"max_len {m.max_len}, training windows {d.training_windows}, batch {t.batch_size}, "
+        f"dropout {m.dropout}, hidden {m.hidden_dim}, {m.num_blocks} blocks, "
+        f"{m.num_heads} head(s), L={m.num_interests}, K={m.top_k}"
+    )
+
+
 def ml1m_parser(doc: str, results_name: str) -> argparse.ArgumentParser:
     """`--variants`, `--shared-data` and `--results` (default `benchmarks/results/<name>`)."""
     p = argparse.ArgumentParser(

@@ -39,7 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import experiments  # noqa: E402
-from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
+from speed_common import (  # noqa: E402
+    describe_defaults,
+    environment,
+    ingested_ml1m,
+    ml1m_parser,
+    write_results,
+)
 
 CONFIGURATION = "default"
 # The model's layers by part of the step (their names in SAIRModel).
@@ -224,7 +230,8 @@ def main() -> int:
             results[variant] = breakdown(model, batches, args.repeats)
             print(f"{variant}: {results[variant]}", flush=True)
     results["environment"] = environment(
-        "the first training batches of ML-1M: the training step as fit runs it",
+        "the first training batches of ML-1M, the product's defaults "
+        f"({describe_defaults()}): the training step as fit runs it",
         tf_threads={
             "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),

@@ -27,7 +27,13 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
+from speed_common import (  # noqa: E402
+    describe_defaults,
+    environment,
+    ingested_ml1m,
+    ml1m_parser,
+    write_results,
+)
 
 LEVELS = {"val_full_ndcg_10": 0.16, "val_hr_10": 0.82}
 
@@ -100,7 +106,8 @@ def main() -> int:
             results[variant] = measure(outputs, variant, args.max_epochs)
             print(f"{variant}: {json.dumps(results[variant])}", flush=True)
     results["environment"] = environment(
-        "ML-1M, the default ModelConfig and TrainConfig, validation every epoch, one process",
+        f"ML-1M, the product's defaults ({describe_defaults()}), validation every epoch, "
+        "one process",
         command="python benchmarks/time_to_quality.py",
     )
     write_results(args.results, results)

@@ -32,7 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import experiments  # noqa: E402
-from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
+from speed_common import (  # noqa: E402
+    describe_defaults,
+    environment,
+    ingested_ml1m,
+    ml1m_parser,
+    write_results,
+)  # noqa: E402
 
 CONFIGURATION = "default"  # the product's default model (benchmarks/configs/default.yaml)
 
@@ -142,8 +148,7 @@ def main() -> int:
             target["sair"]["seconds_per_epoch"] / target["sasrec"]["seconds_per_epoch"], 3
         )
     results["environment"] = environment(
-        f"ML-1M, the {CONFIGURATION!r} configuration (ModelConfig's and TrainConfig's "
-        "defaults: max_len 150, batch 256, hidden 64, 2 blocks, 1 head, L=10, K=3, the "
+        f"ML-1M, the {CONFIGURATION!r} configuration ({describe_defaults()}; the "
         "objective each variant's `training_loss` names); validation on every metric",
         tf_threads="TensorFlow's default",
     )
