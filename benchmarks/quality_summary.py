@@ -188,9 +188,11 @@ def configurations(runs: list[dict]) -> dict[str, dict]:
 
 
 def choose(runs: list[dict], variant: str = "sair") -> dict | None:
-    """The configuration whose `variant` has the best mean validation score: by
-    `full_ndcg_10` among the configurations whose runs all recorded it, if any does; else by
-    the sampled `ndcg_10`. None without a trained run of `variant`."""
+    """The configuration whose `variant` has the best mean validation score among those run
+    over the most seeds (a search screens on one seed and confirms the best over more: a
+    one-seed score never outranks a confirmed mean): by `full_ndcg_10` among the
+    configurations whose runs all recorded it, if any does; else by the sampled `ndcg_10`.
+    None without a trained run of `variant`."""
     candidates = {
         key: c["variants"][variant]
         for key, c in configurations(runs).items()
@@ -203,14 +205,18 @@ def choose(runs: list[dict], variant: str = "sair") -> dict | None:
     pool = {k: v for k, v in pool.items() if by in v}
     if not pool:
         return None
-    key = max(pool, key=lambda k: (pool[k][by]["mean"], pool[k]["runs"]))
+    among = len(pool)
+    most = max(v["runs"] for v in pool.values())
+    pool = {k: v for k, v in pool.items() if v["runs"] == most}
+    key = max(pool, key=lambda k: pool[k][by]["mean"])
     return {
         "configuration": key,
         "variant": variant,
         "by": "validation " + by.removeprefix("best_val_"),
         "value": pool[key][by],
         "runs": pool[key]["runs"],
-        "among": len(pool),
+        "among": among,  # configurations with a score
+        "confirmed": len(pool),  # of them, those run over `runs` seeds
     }
 
 

@@ -110,6 +110,20 @@ def test_the_configuration_is_chosen_on_validation_never_on_test():
     assert head["summary"]["popularity"]["runs"] == 1
 
 
+def test_a_one_seed_screen_never_outranks_a_mean_confirmed_over_more_seeds():
+    confirmed = [
+        _run("sair", s, 0.8, 0.6, val=v, num_interests=10)
+        for s, v in enumerate([0.176, 0.172, 0.177])
+    ]
+    screen = [_run("sair", 0, 0.8, 0.6, val=0.1758, num_interests=20)]
+    choice = quality_summary.choose(confirmed + screen)
+    assert choice["runs"] == 3 and choice["value"]["mean"] == 0.175
+    assert (choice["among"], choice["confirmed"]) == (2, 1)
+    confirmed_too = [_run("sair", s, 0.8, 0.6, val=0.18, num_interests=20) for s in (1, 2)]
+    # Confirmed (the screen's seed with two more), the better mean wins.
+    assert quality_summary.choose(confirmed + screen + confirmed_too)["value"]["mean"] == 0.1786
+
+
 def test_older_runs_are_chosen_by_sampled_validation_and_newer_ones_by_full_catalog():
     old = [_run("sair", s, 0.8, 0.60, num_interests=10) for s in range(2)]
     assert quality_summary.choose(old)["by"] == "validation ndcg_10"
@@ -138,7 +152,7 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
     page = results_page.page({"ml-1m": {"dataset": "ml-1m", "data": data, "runs": runs}}, figures)
     assert "![ml-1m: validation full_ndcg_10 by epoch" in page
     assert "(figures/ml-1m-validation.png)" in page and (figures / "ml-1m-validation.png").exists()
-    assert "by `sair`'s mean validation full_ndcg_10 over 3 seeds" in page
+    assert "`sair`'s mean validation full_ndcg_10 over 3 seeds" in page
     assert "| sair | paper | 0.7540 | 0.8334 |" in page  # Table II beside ours
     assert "0.9900" not in page  # the unchosen configuration's test numbers are not shown
     # Every command behind the reported runs, not only the last one that wrote the file.

@@ -148,6 +148,18 @@ def _gaps(summary: dict) -> list[str]:
     ]
 
 
+def _how_chosen(choice: dict) -> str:
+    """How `quality_summary.choose` picked `choice`, in words."""
+    seeds = f"{choice['runs']} seed{'s' if choice['runs'] != 1 else ''}"
+    score = f"`sair`'s mean {choice['by']} over {seeds}: {_cell(choice['value'], choice['runs'])}"
+    if choice["among"] == 1:
+        return f"the only configuration run ({score})"
+    return (
+        f"the best of the {choice.get('confirmed', 1)} configuration(s) run over {seeds}, "
+        f"among {choice['among']} ({score})"
+    )
+
+
 def _learning_rate(train: dict) -> str:
     """Adam's learning rate, and its schedule where it decays."""
     rate = f"learning rate {train.get('learning_rate', 1e-3):g}"
@@ -276,10 +288,7 @@ def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
             configuration(r) for r in runs if r.get("train_config") and config_key(r) == key
         )
         out += [
-            f"Chosen configuration: `{key}` ({_describe(settings)}), the best of "
-            f"{choice['among']} by `sair`'s mean {choice['by']} over {choice['runs']} "
-            f"seed{'s' if choice['runs'] != 1 else ''} "
-            f"({_cell(choice['value'], choice['runs'])}). "
+            f"Chosen configuration: `{key}` ({_describe(settings)}), {_how_chosen(choice)}. "
             + (
                 f"A screening step (a budget below the full {OUR_EPOCHS} epochs): validation "
                 "only, no test numbers."
