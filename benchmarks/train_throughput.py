@@ -38,7 +38,7 @@ from speed_common import (  # noqa: E402
     ingested_ml1m,
     ml1m_parser,
     write_results,
-)  # noqa: E402
+)
 
 CONFIGURATION = "default"  # the product's default model (benchmarks/configs/default.yaml)
 
