@@ -108,7 +108,7 @@ def main() -> int:
     results["environment"] = environment(
         f"ML-1M, the product's defaults ({describe_defaults()}), validation every epoch, "
         "one process",
-        command="python benchmarks/time_to_quality.py",
+        command=" ".join(["python benchmarks/time_to_quality.py", *sys.argv[1:]]),
     )
     write_results(args.results, results)
     return 0
