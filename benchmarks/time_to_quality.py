@@ -19,6 +19,7 @@ import sair_keras  # noqa: E402, F401  (Keras 2: before TensorFlow is imported)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import dataclasses  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -48,10 +49,10 @@ def measure(outputs, variant: str, max_epochs: int) -> dict:
     import tf_keras as keras
 
     from sair_keras import data
+    from sair_keras import train as training
     from sair_keras.catalog import Catalog
     from sair_keras.config import ModelConfig, TrainConfig
     from sair_keras.model import build_model
-    from sair_keras.train import compile_model
 
     class Reached(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -74,15 +75,17 @@ def measure(outputs, variant: str, max_epochs: int) -> dict:
                 self.model.stop_training = True
 
     tf.keras.utils.set_random_seed(0)
-    model_config, train_config = ModelConfig(variant=variant), TrainConfig()
+    model_config = ModelConfig(variant=variant)
+    # The product's training (its learning-rate schedule included) for at most `max_epochs`;
+    # `Reached` stops it once both levels are reached, early stopping never does.
+    train_config = dataclasses.replace(TrainConfig(), epochs=max_epochs, patience=max_epochs)
     model = build_model(Catalog.load(outputs.vocabulary_dir), model_config)
-    compile_model(model, train_config)
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model.model_config.max_len
     train = data.train_dataset(split("train"), train_config.batch_size, max_len, seed=0)
     validation = data.eval_dataset(split("eval"), data.EVAL_BATCH_SIZE, max_len)
     reached = Reached()
-    model.fit(train, validation_data=validation, epochs=max_epochs, callbacks=[reached], verbose=0)
+    training.fit(model, train, validation, train_config, callbacks=[reached], verbose=0)
     out = {
         "configuration": "default",
         "training_loss": model.model_config.training_loss,
