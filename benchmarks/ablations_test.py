@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as keras
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -212,14 +213,22 @@ def _args(recipe, train, dropout=0.2, item_catalog="interactions"):
 def test_runs_planned_today_keep_the_configuration_keys_of_the_recorded_ones(tmp_path):
     # These ml-1m runs were recorded with every ablation switch, without `exclude_seen` and
     # without `data_config`, under the defaults of their day (150 positions, the most recent
-    # of a longer history): planned today with those settings, they keep their keys.
-    runs = json.loads((RESULTS / "ml-1m.json").read_text())["runs"]
-    then = "data: {max_len: 150, training_windows: last}\n"
+    # of a longer history, D = 64, Adam's constant 1e-3): planned today with those
+    # settings, they keep their keys.
+    runs = json.loads((RESULTS / "ml-1m-e200-p20.json").read_text())["runs"]
+    then = {
+        "data": {"max_len": 150, "training_windows": "last"},
+        "model": {"hidden_dim": 64},
+        "train": {"learning_rate": 0.001, "learning_rate_schedule": "constant"},
+    }
     checked = set()
     for run in runs:
         if run.get("recipe") in ("softmax_pool_20_top_8", "softmax"):
+            layer = yaml.safe_load(experiments.path(run["recipe"]).read_text())
+            for section, settings in then.items():
+                layer[section] = {**layer.get(section, {}), **settings}
             recipe = tmp_path / f"{run['recipe']}.yaml"
-            recipe.write_text(experiments.path(run["recipe"]).read_text() + then)
+            recipe.write_text(yaml.safe_dump(layer))
             args = _args(recipe, run["train_config"], run["model_config"]["dropout"])
             planned = quality.planned_run("ml-1m", run["variant"], run["seed"], args)
             assert quality_summary.config_key(planned) == quality_summary.config_key(run), run

@@ -233,7 +233,15 @@ def main() -> int:
             if "model_config" not in run:
                 continue  # popularity: no model
             recipe = run.get("recipe", "default")
-            name = quality.export_name(args.dataset, run["variant"], run["seed"], recipe)
+            train = run["train_config"]
+            name = quality.export_name(
+                args.dataset,
+                run["variant"],
+                run["seed"],
+                recipe,
+                epochs=train["epochs"],
+                patience=train["patience"],
+            )
             model_dir = Path(args.export_dir) / name
             if not model_dir.exists():
                 print(f"skipping {name}: no export in {args.export_dir}", flush=True)

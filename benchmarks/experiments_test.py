@@ -26,6 +26,7 @@ def test_every_configuration_builds_a_model_config():
         TrainConfig(**experiments.train_settings(name))
     assert experiments.model_settings("default") == {}
     assert experiments.model_settings("paper") == {
+        "hidden_dim": 64,
         "aggregation_residual": False,
         "training_loss": "bce",
         "dropout": 0.2,
@@ -66,15 +67,16 @@ def test_a_configuration_s_max_len_is_its_data_max_len():
 
 
 def test_a_configuration_s_train_section_sets_its_optimisation_not_the_protocol(tmp_path):
-    assert experiments.train_settings("plus_batch_128") == {}
-    assert experiments.train_settings("sasrec_plus") == {"batch_size": 256}
+    constant_1e_3 = {"learning_rate": 0.001, "learning_rate_schedule": "constant"}
+    assert experiments.train_settings("plus_batch_128") == constant_1e_3
+    assert experiments.train_settings("sasrec_plus") == {"batch_size": 256, **constant_1e_3}
     # Another batch size is another sasrec: not the one of the same model at batch 256.
     assert experiments.sasrec_configuration("plus_batch_128") == "plus_batch_128"
     assert experiments.sasrec_configuration("sasrec_plus") == "sasrec_plus"
     protocol = tmp_path / "protocol.yaml"
     protocol.write_text("train: {batch_size: 64, epochs: 30, early_stopping_metric: hr_10}\n")
     assert experiments.train_settings(protocol) == {"batch_size": 64}  # the flags' protocol
-    assert experiments.train_settings("paper") == {"batch_size": 256}
+    assert experiments.train_settings("paper") == {"batch_size": 256, **constant_1e_3}
 
 
 def test_a_configuration_s_data_section_sets_how_the_examples_are_built():

@@ -17,11 +17,13 @@ configuration and popularity).
 
 Settings other than the protocol's make another protocol, whose runs go to a file of their
 own (by default `<dataset>-batch<N>.json`, `<dataset>-item_table.json`, `<dataset>-e<N>.json`,
-`<dataset>-p<N>.json`, or several suffixes) and never mix with the paper-protocol runs:
+`<dataset>-p<N>.json`, or several suffixes) and never mix with the protocol's runs:
 `--batch-size N` other than 256 (without the flag, each configuration trains at its own
-batch size: `train.batch_size` of its file, else 256), `--item-catalog item_table` (the item
-file's unrated items in the catalog and among the negatives, as in RecBole), and a training
-budget other than `--max-epochs 200 --patience 20`. `--resume` refuses a results file that
+batch size: `train.batch_size` of its file, else TrainConfig's), `--item-catalog item_table`
+(the item file's unrated items in the catalog and among the negatives, as in RecBole), and a
+training budget other than the product's (TrainConfig's `epochs` and `patience`, the
+`--max-epochs` and `--patience` defaults; the paper's Table II ran at `--max-epochs 200
+--patience 20`: `<dataset>-e200-p20.json`). `--resume` refuses a results file that
 holds runs of other settings (e.g. a `--results` given by hand), which writing would
 otherwise drop.
 """
@@ -153,8 +155,8 @@ def protocol_suffix(
     epochs: int = OUR_EPOCHS,
     patience: int = OUR_PATIENCE,
 ) -> str:
-    """'' for the paper's protocol; `-batch16`, `-item_table`, `-e400`, `-p30` or several
-    for another. `batch_size` is `--batch-size`: None leaves each configuration its own."""
+    """'' for the benchmark's protocol; `-batch16`, `-item_table`, `-e200`, `-p20` or
+    several for another. `batch_size` is `--batch-size`: None leaves each configuration its own."""
     return (
         ("" if batch_size in (None, PAPER_BATCH) else f"-batch{batch_size}")
         + ("" if item_catalog == DEFAULT_CATALOG else f"-{item_catalog}")
@@ -174,7 +176,7 @@ def export_name(
     patience: int = OUR_PATIENCE,
 ) -> str:
     """`ml-1m-sair-seed0`; a recipe other than the default is named: `ml-1m-sair-paper-seed0`,
-    and another protocol too: `ml-1m-sair-batch16-seed0`, `ml-1m-sair-paper-e400-seed0`."""
+    and another protocol too: `ml-1m-sair-batch16-seed0`, `ml-1m-sair-paper-e200-p20-seed0`."""
     named = "" if recipe == "default" else f"-{recipe}"
     suffix = protocol_suffix(batch_size, item_catalog, epochs, patience)
     return f"{dataset}-{variant}{named}{suffix}-seed{seed}"
@@ -188,7 +190,7 @@ def results_path_for(
     patience: int = OUR_PATIENCE,
 ) -> Path:
     """The default results file of a protocol: `ml-1m.json`, `ml-1m-item_table.json`,
-    `ml-1m-e400.json`, …"""
+    `ml-1m-e200-p20.json`, …"""
     name = f"{dataset}{protocol_suffix(batch_size, item_catalog, epochs, patience)}.json"
     return ROOT / "benchmarks" / "results" / name
 

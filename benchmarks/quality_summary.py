@@ -22,14 +22,17 @@ import numpy as np
 # they are, so a configuration's `sasrec` is any `sasrec` that agrees on the rest.
 from experiments import INTEREST_HEAD_FIELDS
 
+from sair_keras.config import TrainConfig
+
 # What a run's full-catalog metrics exclude: "history" (every item before the target).
 # Runs without this mark excluded only the max_len window of the history, which ranks
 # already-seen items above the target: their full-catalog numbers are not summarized.
 WHOLE_HISTORY = "history"
-# The benchmark's protocol. A run over a shorter budget is a screening step of the search
-# for the default configuration: its test numbers are not reported.
+# The benchmark's protocol. Its budget is the product's (TrainConfig's epochs and
+# patience); a run over a shorter budget is a screening step of the search for the default
+# configuration: its test numbers are not reported.
 PAPER_BATCH = 256  # histories per step here; 256 prefixes per step in the paper's RecBole
-OUR_EPOCHS, OUR_PATIENCE = 200, 20  # our protocol's budget (the paper states no epoch cap)
+OUR_EPOCHS, OUR_PATIENCE = TrainConfig().epochs, TrainConfig().patience
 VALIDATION_FULL = "best_val_full_ndcg_10"
 VALIDATION_SAMPLED = "best_val_ndcg_10"
 # Settings a run recorded before they existed had these values (and a run records an

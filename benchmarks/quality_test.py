@@ -37,7 +37,13 @@ def _run(
         "seed": seed,
         "recipe": "default",
         "train_config": {"epochs": epochs, "patience": patience, "batch_size": batch},
-        "model_config": {"dropout": dropout, **model},
+        "model_config": {
+            "dropout": dropout,
+            "hidden_dim": 64,
+            "num_blocks": 2,
+            "num_heads": 1,
+            **model,
+        },
         "best_epoch": 10 + seed,
         "train_wall_s": 100.0 * (seed + 1),
         "seconds_to_val_hr10_0.82": reached,
@@ -154,6 +160,7 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
     assert "(figures/ml-1m-validation.png)" in page and (figures / "ml-1m-validation.png").exists()
     assert "`sair`'s mean validation full_ndcg_10 over 3 seeds" in page
     assert "| sair | paper | 0.7540 | 0.8334 |" in page  # Table II beside ours
+    assert "(loss bce; D=64, 2 blocks, 1 head(s); L=20," in page  # the chosen settings
     assert "0.9900" not in page  # the unchosen configuration's test numbers are not shown
     # Every command behind the reported runs, not only the last one that wrote the file.
     assert (
@@ -214,9 +221,11 @@ def test_another_protocol_defaults_to_its_own_results_file():
     assert quality.results_path_for("ml-1m", 256, "interactions") == results / "ml-1m.json"
     assert quality.results_path_for("ml-1m", 16, "interactions") == results / "ml-1m-batch16.json"
     assert quality.results_path_for("ml-1m", 256, "item_table") == results / "ml-1m-item_table.json"
-    longer = quality.results_path_for("ml-1m", 256, "interactions", 400, 20)
-    assert longer == results / "ml-1m-e400.json"
-    assert quality.results_path_for("ml-1m", 256, "interactions", 200, 30).name == "ml-1m-p30.json"
+    # The paper's Table II budget, longer than the product's (TrainConfig's 60, patience 10).
+    longer = quality.results_path_for("ml-1m", 256, "interactions", 200, 20)
+    assert longer == results / "ml-1m-e200-p20.json"
+    patient = quality.results_path_for("ml-1m", 256, "interactions", quality.OUR_EPOCHS, 30)
+    assert patient.name == "ml-1m-p30.json"
     assert (
         quality.export_name("ml-1m", "sair", 0, "paper", epochs=400)
         == "ml-1m-sair-paper-e400-seed0"
@@ -410,16 +419,25 @@ def test_the_results_page_shows_a_spread_over_three_seeds_or_more_only():
 
 
 def test_a_screening_step_of_the_search_is_reported_on_validation_only():
-    runs = [_run("sair", 0, 0.84, 0.62, epochs=60, patience=10, val=0.171, full=0.1234)]
+    runs = [_run("sair", 0, 0.84, 0.62, epochs=20, patience=10, val=0.171, full=0.1234)]
     data = {"users": 9, "items": 5, "actions": 30}
     short = {"dataset": "ml-1m", "data": data, "runs": runs}
-    page = results_page.page({"ml-1m-e60-p10": short})
+    page = results_page.page({"ml-1m-e20": short})
     assert "A screening step" in page and "validation only, no test numbers" in page
     assert "0.1234" not in page and "(test)" not in page  # no test number of the screen
     assert "| **" in page and "0.1710" in page  # its validation, in the configurations table
-    runs[0]["train_config"]["epochs"] = 200  # the full budget: test is reported
+    runs[0]["train_config"]["epochs"] = quality.OUR_EPOCHS  # the full budget: test reported
     page = results_page.page({"ml-1m": {**short, "runs": runs}})
     assert "A screening step" not in page and "0.1234" in page
+
+
+def test_the_papers_table_ii_stands_beside_its_protocol_at_any_budget_not_another_batch():
+    data = {"users": 9, "items": 5, "actions": 30}
+    result = {"dataset": "ml-1m", "data": data, "runs": [_run("sair", 0, 0.84, 0.62)]}
+    paper_row = "| sair | paper | 0.7540 | 0.8334 |"
+    for name in ("ml-1m", "ml-1m-e200-p20", "ml-1m-item_table-e200-p20"):
+        assert paper_row in "\n".join(results_page.section(name, result, None)), name
+    assert paper_row not in "\n".join(results_page.section("ml-1m-batch16", result, None))
 
 
 def test_results_page_names_the_batch_size_of_a_protocol_or_of_each_configuration():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -172,6 +173,7 @@ def _describe(settings: dict) -> str:
     m, t = settings["model"], settings["train"]
     parts = [
         f"loss {m.get('training_loss', 'bce')}",
+        f"D={m.get('hidden_dim')}, {m.get('num_blocks')} blocks, {m.get('num_heads')} head(s)",
         f"L={m.get('num_interests')}, K={m.get('top_k')}",
         f"max_len {m.get('max_len')}",
         *(f"{k.replace('_', ' ')} {v}" for k, v in settings.get("data", {}).items()),
@@ -317,9 +319,11 @@ def section(name: str, result: dict, figures: Path | None = None) -> list[str]:
         ]
     out += ["", "### Sampled, 100 negatives (test)", ""]
     # The paper's Table II beside the paper's protocol (on our catalog and on RecBole's,
-    # which the paper used), not beside another batch size or budget.
+    # which the paper used) at any epoch budget (the paper states none), not beside
+    # another batch size.
     dataset = result.get("dataset", name)
-    paper = PAPER.get(dataset, {}) if name in (dataset, f"{dataset}-item_table") else {}
+    protocol = re.sub(r"(-e\d+)?(-p\d+)?$", "", name)
+    paper = PAPER.get(dataset, {}) if protocol in (dataset, f"{dataset}-item_table") else {}
     out += _table(summary, SAMPLED, paper)
     out += _gaps(summary)
     sair = summary.get("sair", {})

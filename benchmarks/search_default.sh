@@ -4,10 +4,11 @@
 # `quality_summary.choose` picks by mean validation full_ndcg_10, and only the chosen
 # configuration's test numbers are reported. Safe to stop and rerun (--resume).
 #
-#   benchmarks/search_default.sh screen     # ML-100K, seed 0, sair and sasrec: ~10 h
-#   benchmarks/search_default.sh short A B  # ML-1M, 60 epochs, seed 0, configurations A B
-#   benchmarks/search_default.sh confirm A  # ML-1M, 60 epochs, seeds 0-2 (~1 h per run)
-#   benchmarks/search_default.sh full A     # ML-1M, the full budget (200 epochs), seeds 0-2
+# Every step trains at the product's budget (TrainConfig: 60 epochs, patience 10).
+#
+#   benchmarks/search_default.sh screen     # ML-100K, seed 0, sair and sasrec
+#   benchmarks/search_default.sh short A B  # ML-1M, seed 0, configurations A B (1-2 h each)
+#   benchmarks/search_default.sh confirm A  # ML-1M, seeds 0-2
 set -euo pipefail
 SAIR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$SAIR_ROOT"
@@ -25,7 +26,7 @@ variants() {
 print(experiments.sasrec_configuration('$1'))")
   if [ "$shared" = "$1" ]; then echo "sair sasrec"; else echo "sair"; fi
 }
-step=${1:?screen, short, confirm or full}
+step=${1:?screen, short or confirm}
 shift
 case "$step" in
   screen)
@@ -38,20 +39,14 @@ case "$step" in
     for name in "$@"; do
       # shellcheck disable=SC2046
       "$python" benchmarks/quality.py --dataset ml-1m --variants $(variants "$name") \
-        --seeds 0 --recipe "$name" --max-epochs 60 --patience 10 --resume
+        --seeds 0 --recipe "$name" --resume
     done ;;
   confirm)
     for name in "$@"; do
       # shellcheck disable=SC2046
       "$python" benchmarks/quality.py --dataset ml-1m --variants $(variants "$name") \
-        --seeds 0 1 2 --recipe "$name" --max-epochs 60 --patience 10 --resume
-    done ;;
-  full)
-    for name in "$@"; do
-      # shellcheck disable=SC2046
-      "$python" benchmarks/quality.py --dataset ml-1m --variants $(variants "$name") \
         --seeds 0 1 2 --recipe "$name" --resume
     done ;;
-  *) echo "unknown step $step (screen, short, confirm or full)" >&2; exit 2 ;;
+  *) echo "unknown step $step (screen, short or confirm)" >&2; exit 2 ;;
 esac
 "$python" benchmarks/results_page.py

@@ -1,13 +1,14 @@
 """Time to quality on ML-1M: wall seconds from the start of training until validation
 reaches a level, per variant, at the product's default configuration.
 
-  python benchmarks/time_to_quality.py [--variants sasrec sair] [--max-epochs 100]
+  python benchmarks/time_to_quality.py [--variants sasrec sair] [--max-epochs N]
 
 Ingests `../shared/data/ml-1m` (never copied), then trains each variant in turn, one
 process, validating every epoch as training does. Records, per variant, the wall seconds
 (and epochs) until validation `full_ndcg_10` first reaches 0.16 and sampled `hr_10` first
 reaches 0.82 (the level SASRec.pytorch reports on ML-1M), and the median seconds per epoch
-with validation. A variant stops when both levels are reached or after `--max-epochs`.
+with validation. A variant stops when both levels are reached or after `--max-epochs`
+(default: the product's epoch budget, over which its learning-rate schedule runs).
 Run it with nothing else on the machine. Writes `benchmarks/results/time_to_quality.json`.
 """
 
@@ -71,14 +72,16 @@ def measure(outputs, variant: str, max_epochs: int) -> dict:
                     self.reached[metric] = (now - self.start, epoch + 1)
             shown = {m: round(float((logs or {}).get(m, 0.0)), 4) for m in LEVELS}
             print(f"  {variant} epoch {epoch + 1}: {shown} ({now - self.start:.0f} s)", flush=True)
-            if len(self.reached) == len(LEVELS):
+            if len(self.reached) == len(LEVELS) or epoch + 1 >= max_epochs:
                 self.model.stop_training = True
 
     tf.keras.utils.set_random_seed(0)
     model_config = ModelConfig(variant=variant)
-    # The product's training (its learning-rate schedule included) for at most `max_epochs`;
-    # `Reached` stops it once both levels are reached, early stopping never does.
-    train_config = dataclasses.replace(TrainConfig(), epochs=max_epochs, patience=max_epochs)
+    # The product's training, its learning-rate schedule over the product's epoch budget
+    # included; `Reached` stops it once both levels are reached or after `max_epochs`,
+    # early stopping never does.
+    budget = max(max_epochs, TrainConfig().epochs)
+    train_config = dataclasses.replace(TrainConfig(), epochs=budget, patience=budget)
     model = build_model(Catalog.load(outputs.vocabulary_dir), model_config)
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model.model_config.max_len
@@ -101,8 +104,15 @@ def measure(outputs, variant: str, max_epochs: int) -> dict:
 
 
 def main() -> int:
+    from sair_keras.config import TrainConfig
+
     p = ml1m_parser(__doc__, "time_to_quality.json")
-    p.add_argument("--max-epochs", type=int, default=100)
+    p.add_argument(
+        "--max-epochs",
+        type=int,
+        default=TrainConfig().epochs,
+        help="stop a variant after this many epochs (default: the product's budget)",
+    )
     args = p.parse_args()
     results = {}
     with ingested_ml1m(args.shared_data) as outputs:

@@ -1,11 +1,12 @@
 """Typed hyper-parameters of the model (`ModelConfig`) and of training (`TrainConfig`).
 
 The defaults are written here and nowhere else (docs/MODEL.md), the configuration chosen on
-validation (docs/BENCHMARKS.md): hidden 64, 2 blocks, 1 head, max_len 200, dropout 0.1,
-the objective by catalog size (`auto`), batch 128, Adam 1e-3, patience 20, L = 10, K = 3,
-early stopping on the full-catalog validation NDCG@10. The paper's own settings are
-`configs/paper.yaml`. Runs put them together with a config file and flags in
-`pipeline.configurator`. Layers never read these objects: the model passes plain arguments.
+validation (docs/BENCHMARKS.md): hidden 128, 2 blocks, 1 head, max_len 200, dropout 0.1,
+the objective by catalog size (`auto`), batch 128, Adam from 2e-3 along a cosine over 60
+epochs, patience 10, L = 10, K = 3, early stopping on the full-catalog validation NDCG@10.
+The paper's own settings are `configs/paper.yaml`. Runs put them together with a config
+file and flags in `pipeline.configurator`. Layers never read these objects: the model
+passes plain arguments.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class ModelConfig:
     """
 
     variant: str = "sair"
-    hidden_dim: int = 64
+    hidden_dim: int = 128
     max_len: int = 200
     num_blocks: int = 2
     num_heads: int = 1
@@ -188,10 +189,10 @@ class TrainConfig:
     """
 
     batch_size: int = 128
-    learning_rate: float = 1e-3
-    learning_rate_schedule: str = "constant"
-    epochs: int = 200
-    patience: int = 20
+    learning_rate: float = 2e-3
+    learning_rate_schedule: str = "cosine"
+    epochs: int = 60
+    patience: int = 10
     early_stopping_metric: str = "full_ndcg_10"
     eval_every: int = 1
     seed: int = 0

@@ -1,18 +1,20 @@
-"""Typed configs: the paper's defaults, refused values."""
+"""Typed configs: the defaults, refused values."""
 
 import pytest
 
 from sair_keras.config import ConfigError, ModelConfig, TrainConfig
 
 
-def test_defaults_are_the_papers():
+def test_defaults_are_the_configuration_chosen_on_validation():
     m, t = ModelConfig(), TrainConfig()
-    assert (m.hidden_dim, m.max_len, m.dropout, m.decov_weight) == (64, 200, 0.1, 1.0)
-    assert (t.batch_size, t.learning_rate, t.patience) == (128, 1e-3, 20)
+    assert (m.hidden_dim, m.max_len, m.dropout, m.decov_weight) == (128, 200, 0.1, 1.0)
+    assert (m.num_interests, m.top_k, m.training_loss) == (10, 3, "auto")
+    assert (t.batch_size, t.learning_rate, t.learning_rate_schedule) == (128, 2e-3, "cosine")
+    assert (t.epochs, t.patience) == (60, 10)
 
 
 def test_the_ffn_width_defaults_to_the_hidden_size_and_is_stored_resolved():
-    assert ModelConfig().ffn_dim == 64 and ModelConfig().ffn_activation == "relu"
+    assert ModelConfig().ffn_dim == 128 and ModelConfig().ffn_activation == "relu"
     assert ModelConfig(hidden_dim=32).to_dict()["ffn_dim"] == 32
     # A config stored before the setting existed reads as what it ran (SASRec's FFN).
     old = ModelConfig(hidden_dim=32).to_dict()

@@ -25,7 +25,8 @@ def test_cosine_falls_from_the_peak_towards_zero_over_the_budget():
     assert rates == sorted(rates, reverse=True) and rates[3] == pytest.approx(
         1e-3 * (1 - math.sqrt(0.5))
     )
-    assert train.learning_rate_at(3, TrainConfig(learning_rate=2e-3)) == 2e-3  # constant
+    constant = TrainConfig(learning_rate=2e-3, learning_rate_schedule="constant")
+    assert train.learning_rate_at(3, constant) == 2e-3
 
 
 def test_an_unknown_schedule_is_refused():

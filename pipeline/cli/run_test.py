@@ -7,7 +7,7 @@ import pytest
 import pipeline_runner
 from components.sequence_gen import synthetic
 from pipeline.cli import run
-from sair_keras.config import ConfigError
+from sair_keras.config import ConfigError, TrainConfig
 
 
 def _config(tmp_path, *argv: str, beam_args: list[str] | None = None):
@@ -43,7 +43,8 @@ def test_a_file_with_a_source_is_used_as_is(tmp_path):
     cfg.write_text("source: {paths: [events.csv], name: shop}\ndata: {max_len: 30}\n")
     config = _config(tmp_path, "--config", str(cfg))
     assert config.source.name == "shop"
-    assert (config.data.max_len, config.train.epochs) == (30, 200)  # no demo settings
+    # No demo settings (its 30 epochs): TrainConfig's.
+    assert (config.data.max_len, config.train.epochs) == (30, TrainConfig().epochs)
 
 
 def test_a_contradiction_is_a_config_error(tmp_path):
