@@ -29,12 +29,14 @@ def describe_defaults(**model_settings) -> str:
     )
 
 
-def ml1m_parser(doc: str, results_name: str) -> argparse.ArgumentParser:
-    """`--variants`, `--shared-data` and `--results` (default `benchmarks/results/<name>`)."""
+def ml1m_parser(doc: str, results_name: str, variants: bool = True) -> argparse.ArgumentParser:
+    """`--variants` (unless `variants=False`), `--shared-data` and `--results` (default
+    `benchmarks/results/<name>`)."""
     p = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
+    if variants:
+        p.add_argument("--variants", nargs="+", default=["sasrec", "sair"])
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / results_name))
     return p
