@@ -55,10 +55,19 @@ def environment(setup: str, **extra) -> dict:
 
 @contextlib.contextmanager
 def ingested_ml1m(shared_data: str) -> Iterator:
-    """ML-1M ingested from `shared_data` into a temporary folder: its `IngestOutputs`."""
+    """ML-1M ingested from `shared_data` into a temporary folder: its `IngestOutputs`.
+    Inside, third-party output (Beam, TensorFlow) goes to a log file under
+    `.benchmark-logs/`, whose path is printed; the console keeps the benchmark's lines."""
     from quality import ingest
 
-    with tempfile.TemporaryDirectory() as tmp:
+    from pipeline import console
+
+    console.quiet_environment(verbose=False)
+    with (
+        console.to_log_file(str(ROOT / ".benchmark-logs"), verbose=False) as (_, log_file),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        print(f"third-party output: {log_file}", flush=True)
         outputs, _ = ingest("ml-1m", Path(shared_data), Path(tmp))
         yield outputs
 
