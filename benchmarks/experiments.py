@@ -73,9 +73,16 @@ INTEREST_HEAD_FIELDS = (
 )
 
 
-def _layer(name_or_path: str | Path) -> dict[str, Any]:
-    """A configuration file as the configurator reads it, with its `ablations` section."""
-    file = name_or_path if isinstance(name_or_path, Path) else path(name_or_path)
+# A configuration: its name, its file, or its layer (e.g. a recorded one, `recorded.layer`).
+Source = str | Path | dict[str, Any]
+
+
+def _layer(source: Source) -> dict[str, Any]:
+    """A configuration as the configurator reads a file, with its `ablations` section."""
+    if isinstance(source, dict):
+        configurator.check_layer(source, "a configuration layer", {"ablations": Ablations})
+        return source
+    file = source if isinstance(source, Path) else path(source)
     return configurator.load_file(file, {"ablations": Ablations})
 
 
@@ -93,23 +100,23 @@ def path(name: str) -> Path:
     raise ConfigError(f"unknown configuration {name!r}; expected one of {names()}")
 
 
-def model_settings(name: str) -> dict[str, Any]:
+def model_settings(name: Source) -> dict[str, Any]:
     """The `model` section of configuration `name`: its changes to ModelConfig's defaults."""
     return dict(_layer(name).get("model", {}))
 
 
-def ablations(name: str) -> Ablations:
+def ablations(name: Source) -> Ablations:
     """The `ablations` section of configuration `name`: its switches of the benchmarks'
     `Ablations` (none: the product's model)."""
     return Ablations(**_layer(name).get("ablations", {}))
 
 
-def max_len(name: str) -> int | None:
+def max_len(name: Source) -> int | None:
     """`data.max_len` of configuration `name`, or None (the default)."""
     return _layer(name).get("data", {}).get("max_len")
 
 
-def data_settings(name: str) -> dict[str, Any]:
+def data_settings(name: Source) -> dict[str, Any]:
     """The `data` section of configuration `name` but `max_len` (which the model's settings
     carry): how the ingestion builds the examples, e.g. `training_windows`."""
     return {k: v for k, v in _layer(name).get("data", {}).items() if k != "max_len"}
@@ -121,7 +128,7 @@ PROTOCOL_TRAIN_FIELDS = frozenset(
 )
 
 
-def train_settings(name: str | Path) -> dict[str, Any]:
+def train_settings(name: Source) -> dict[str, Any]:
     """The optimisation settings of configuration `name`'s `train` section (e.g.
     `batch_size`): its protocol fields (`PROTOCOL_TRAIN_FIELDS`, e.g. the `paper`
     configuration's early stopping metric for `./sair run`) are the benchmark's flags'."""

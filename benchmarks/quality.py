@@ -25,7 +25,8 @@ training budget other than the product's (TrainConfig's `epochs` and `patience`,
 `--max-epochs` and `--patience` defaults; the paper's Table II ran at `--max-epochs 200
 --patience 20`: `<dataset>-e200-p20.json`). `--resume` refuses a results file that
 holds runs of other settings (e.g. a `--results` given by hand), which writing would
-otherwise drop.
+otherwise drop. `--configuration KEY` trains as the recorded runs of a configuration did
+(`recorded`), whatever the defaults are today.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from pathlib import Path  # noqa: E402
 
 import experiments  # noqa: E402
 import numpy as np  # noqa: E402
+import recorded  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from quality_summary import (  # noqa: E402
     OUR_EPOCHS,
@@ -64,7 +66,7 @@ from quality_summary import (  # noqa: E402
 )
 
 from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
-from sair_keras.config import VARIANTS, TrainConfig  # noqa: E402
+from sair_keras.config import VARIANTS, ConfigError, TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,7 +197,7 @@ def results_path_for(
     return ROOT / "benchmarks" / "results" / name
 
 
-def run_data_config(recipe: str) -> dict:
+def run_data_config(recipe: experiments.Source) -> dict:
     """The DataConfig settings a run records: `training_windows`, DataConfig's unless the
     configuration names it, and the configuration's other data settings but `max_len`
     (which the model's settings carry)."""
@@ -205,7 +207,7 @@ def run_data_config(recipe: str) -> dict:
     return {"training_windows": DataConfig(**data).training_windows, **data}
 
 
-def run_batch_size(recipe: str, batch_size: int | None) -> int:
+def run_batch_size(recipe: experiments.Source, batch_size: int | None) -> int:
     """The batch size a run uses: `--batch-size` when given, else the configuration's
     (`train.batch_size` of its file, else TrainConfig's)."""
     from sair_keras.config import TrainConfig
@@ -215,7 +217,7 @@ def run_batch_size(recipe: str, batch_size: int | None) -> int:
     return experiments.train_settings(recipe).get("batch_size", TrainConfig().batch_size)
 
 
-def model_config_for(variant: str, recipe: str, dropout: float | None):
+def model_config_for(variant: str, recipe: experiments.Source, dropout: float | None):
     """The model of named configuration `recipe` (`experiments`), `--dropout` over it (its
     ablation switches apart: `experiments.ablations`)."""
     from sair_keras.config import ModelConfig
@@ -229,17 +231,23 @@ def model_config_for(variant: str, recipe: str, dropout: float | None):
     return ModelConfig(**settings)
 
 
+def _source(args) -> experiments.Source:
+    """Where a run's settings come from: the layer of `--configuration` (`recorded.layer`),
+    else the named configuration `--recipe`."""
+    return getattr(args, "recorded", None) or args.recipe
+
+
 def run_configs(dataset: str, variant: str, seed: int, args):
     """(ModelConfig, TrainConfig) of one run, its `training_loss` resolved for the
     dataset's catalog (`args.num_items`, set once the data is ingested)."""
     from sair_keras.config import TrainConfig, resolve_training_loss
 
     model_config = resolve_training_loss(
-        model_config_for(variant, args.recipe, args.dropout), args.num_items
+        model_config_for(variant, _source(args), args.dropout), args.num_items
     )
     optimisation = {  # the configuration's, `--batch-size` over it; the protocol: the flags
-        **experiments.train_settings(args.recipe),
-        "batch_size": run_batch_size(args.recipe, args.batch_size),
+        **experiments.train_settings(_source(args)),
+        "batch_size": run_batch_size(_source(args), args.batch_size),
     }
     train_config = TrainConfig(
         **optimisation,
@@ -262,8 +270,11 @@ def planned_run(dataset: str, variant: str, seed: int, args) -> dict:
         "recipe": args.recipe,
         "item_catalog": args.item_catalog,
         # How the ingestion builds the examples (e.g. training_windows).
-        "data_config": run_data_config(args.recipe),
-        "model_config": {**model_config.to_dict(), **experiments.ablations(args.recipe).changed()},
+        "data_config": run_data_config(_source(args)),
+        "model_config": {
+            **model_config.to_dict(),
+            **experiments.ablations(_source(args)).changed(),
+        },
         "train_config": train_config.to_dict(),
     }
 
@@ -279,7 +290,7 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     tf.keras.utils.set_random_seed(seed)
     model_config, train_config = run_configs(dataset, variant, seed, args)
     catalog = Catalog.load(outputs.vocabulary_dir)
-    model = ablations.build_model(catalog, model_config, experiments.ablations(args.recipe))
+    model = ablations.build_model(catalog, model_config, experiments.ablations(_source(args)))
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model_config.max_len
     train_ds = data.train_dataset(split("train"), train_config.batch_size, max_len, seed=seed)
@@ -454,7 +465,47 @@ def check_variants(variants: list[str], recipe: str) -> None:
         )
 
 
-def main() -> int:
+# Flags a recorded configuration sets (`--configuration`): giving one as well is refused.
+RECORDED_FLAGS = (
+    "recipe",
+    "dropout",
+    "batch_size",
+    "item_catalog",
+    "max_epochs",
+    "patience",
+    "early_stopping_metric",
+)
+
+
+def use_recorded(args, parser: argparse.ArgumentParser) -> None:
+    """Sets `args` to train as the recorded configuration `args.configuration`: its layer
+    (`args.recorded`), recipe name, protocol and results file (unless `--results`).
+    ConfigError when a flag it sets is given too, or when a planned run would not have
+    its key (a setting the benchmark can no longer set)."""
+    given = [f for f in RECORDED_FLAGS if getattr(args, f) != parser.get_default(f)]
+    if given:
+        flags = ", ".join("--" + f.replace("_", "-") for f in given)
+        raise ConfigError(f"--configuration sets {flags}: give one or the other")
+    settings, args.recipe, path = recorded.find(
+        recorded.RESULTS_DIR, args.dataset, args.configuration
+    )
+    args.recorded = recorded.layer(settings)
+    protocol = recorded.protocol(settings)
+    args.max_epochs, args.patience = protocol["epochs"], protocol["patience"]
+    args.early_stopping_metric = protocol["early_stopping_metric"]
+    args.item_catalog = protocol["item_catalog"]
+    args.results = args.results or str(path)
+    args.num_items = None  # the key does not depend on the catalog's size
+    for variant in (v for v in args.variants if v != "popularity"):
+        key = config_key(planned_run(args.dataset, variant, 0, args))
+        if key != args.configuration:
+            raise ConfigError(
+                f"configuration {args.configuration} cannot be trained again here: "
+                f"{variant} would train as {key}"
+            )
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -502,6 +553,13 @@ def main() -> int:
         help="a named configuration's model settings (benchmarks/configs/, configs/); "
         "'paper' is eq. 10 as written",
     )
+    p.add_argument(
+        "--configuration",
+        metavar="KEY",
+        help="train as the recorded runs of configuration KEY did (a results file's "
+        "`configurations` key, e.g. from docs/RESULTS.md): their settings and protocol, "
+        "whatever today's defaults, written to the file that holds them (`recorded`)",
+    )
     p.add_argument("--shared-data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument(
         "--results",
@@ -535,10 +593,18 @@ def main() -> int:
         "configuration) they cover: a stopped benchmark continues where it stopped; refused "
         "if the file holds runs of other settings",
     )
+    return p
+
+
+def main() -> int:
+    p = build_parser()
     args = p.parse_args()
     try:
-        check_variants(args.variants, args.recipe)
-    except ValueError as e:
+        if args.configuration:
+            use_recorded(args, p)
+        else:
+            check_variants(args.variants, args.recipe)
+    except (ValueError, ConfigError) as e:
         p.error(str(e))
     if args.threads:
         import tensorflow as tf
@@ -603,8 +669,8 @@ def main() -> int:
             Path(args.shared_data),
             Path(tmp),
             args.item_catalog,
-            experiments.max_len(args.recipe),
-            run_data_config(args.recipe),  # the settings each run records
+            experiments.max_len(_source(args)),
+            run_data_config(_source(args)),  # the settings each run records
         )
         from sair_keras.catalog import Catalog
 

@@ -356,6 +356,12 @@ def page(results: dict[str, dict], figures: Path | None = None) -> str:
         f"seeds ({MIN_SPREAD_RUNS} or more; the mean alone over fewer). Each dataset's",
         "configuration is chosen on the validation split; test numbers are reported for it",
         "alone. The paper's numbers are its Table II (sampled only).",
+        "",
+        "A configuration's key names everything its runs trained with; a recipe names a file",
+        "of `benchmarks/configs/`, changes to the defaults of today. Any configuration below",
+        "trains again as its runs did, into the file that holds them:",
+        "`python benchmarks/quality.py --dataset DATASET --configuration KEY --variants sair",
+        "--seeds 0 --resume`.",
     ]
     for name, result in results.items():
         out += section(name, result, figures)
