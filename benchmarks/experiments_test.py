@@ -84,3 +84,26 @@ def test_a_configuration_s_data_section_sets_how_the_examples_are_built():
     assert experiments.data_settings("default") == {}  # max_len: the model's
     # The same training examples (and all else outside the head): the same sasrec.
     assert experiments.sasrec_configuration("plus_pool_20_top_8") == "sasrec_plus"
+
+
+def _named_in_scripts() -> dict[str, set[str]]:
+    """The configurations each benchmark script names: `--recipe NAME`, and the lists it
+    loops over (`CANDIDATES=(...)`, `for recipe in ...; do`)."""
+    import re
+
+    named = {}
+    for script in sorted(experiments.ROOT.glob("benchmarks/*.sh")):
+        text = script.read_text()
+        names = set(re.findall(r"--recipe \"?([\w.\-]+)", text))
+        for block in re.findall(r"CANDIDATES=\(([^)]*)\)|for recipe in ([^;]*);", text):
+            names |= set(" ".join(block).replace("\\", " ").split())
+        named[script.name] = names
+    return named
+
+
+def test_the_benchmark_scripts_name_configurations_that_exist():
+    named = _named_in_scripts()
+    assert {"dropout_0.2", "default", "gbce"} <= named["search_default.sh"]
+    assert {"paper", "balance"} <= named["reproduce_paper.sh"]
+    for script, names in named.items():
+        assert names <= set(experiments.names()), script
