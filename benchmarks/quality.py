@@ -495,7 +495,7 @@ def use_recorded(args, parser: argparse.ArgumentParser) -> None:
     args.early_stopping_metric = protocol["early_stopping_metric"]
     args.item_catalog = protocol["item_catalog"]
     args.results = args.results or str(path)
-    args.num_items = None  # the key does not depend on the catalog's size
+    args.num_items = None  # planning needs no catalog: a recorded objective is resolved
     for variant in (v for v in args.variants if v != "popularity"):
         key = config_key(planned_run(args.dataset, variant, 0, args))
         if key != args.configuration:
