@@ -173,10 +173,12 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
     # Beside the field's published full-catalog numbers, with their protocol.
     assert (
         "| SASRec+ (full cross-entropy, length 200, dropout 0.1) | 0.3152 | 0.1821 | 3,416 | "
-        "3rd-last | every user's 2nd-last |" in page
+        "3rd-last | every user's 2nd-last | all |" in page
     )
-    assert "| HSTU | 0.3097 | 0.1720 | 3,706 | 2nd-last | none |" in page
-    assert "| sair | – | 0.1600 ± 0.0000 | 5 | 3rd-last | every user's 2nd-last | ours" in page
+    assert "| HSTU | 0.3097 | 0.1720 | 3,706 | 2nd-last | none | last 200 |" in page
+    assert (
+        "| sair | – | 0.1600 ± 0.0000 | 5 | 3rd-last | every user's 2nd-last | all | ours" in page
+    )
 
 
 def test_portable_command_lines_name_no_machine_path():
