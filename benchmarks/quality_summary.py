@@ -46,7 +46,12 @@ LEGACY_MODEL = {
 }
 # Settings added later, left out of a configuration's key at these values (what every
 # earlier run had), so that the keys of earlier runs stay as they were.
-NEUTRAL_MODEL = {"norm_first": False, "similarity": "dot", "exclude_seen": True}
+NEUTRAL_MODEL = {
+    "norm_first": False,
+    "similarity": "dot",
+    "output_layer": "tied",
+    "exclude_seen": True,
+}
 NEUTRAL_TRAIN = {"learning_rate_schedule": "constant"}
 LEGACY_CATALOG = "interactions"
 # Settings only some objectives read: runs of other objectives trained alike whatever they are.

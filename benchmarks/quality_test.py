@@ -181,6 +181,17 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
     )
 
 
+def test_a_configurations_line_names_the_settings_added_later_where_they_are_set():
+    run = _run("sair", 0, 0.8, 0.6, val=0.1, full=0.1)
+    run["model_config"].update(norm_first=True, output_layer="untied", similarity="dot")
+    line = results_page._describe(quality_summary.configuration(run))
+    assert "pre-LayerNorm" in line and "output layer untied" in line
+    assert "similarity" not in line  # the setting every earlier run had is not named
+    assert "pre-LayerNorm" not in results_page._describe(
+        quality_summary.configuration(_run("sair", 0, 0.8, 0.6, val=0.1, full=0.1))
+    )
+
+
 def test_portable_command_lines_name_no_machine_path():
     argv = [str(quality.ROOT / "benchmarks" / "quality.py"), "--export-dir", "/data/models"]
     argv += ["--results=/data/x/ml-1m.json"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import curves
 from quality_summary import (
+    NEUTRAL_MODEL,
     OUR_EPOCHS,
     PAPER_BATCH,
     VALIDATION_FULL,
@@ -204,6 +205,12 @@ def _describe(settings: dict) -> str:
     parts = [
         f"loss {m.get('training_loss', 'bce')}",
         f"D={m.get('hidden_dim')}, {m.get('num_blocks')} blocks, {m.get('num_heads')} head(s)",
+        # Settings added later are in a configuration only where they differ from before.
+        *(
+            "pre-LayerNorm" if k == "norm_first" else f"{k.replace('_', ' ')} {m[k]}"
+            for k in NEUTRAL_MODEL
+            if k in m
+        ),
         f"L={m.get('num_interests')}, K={m.get('top_k')}",
         f"max_len {m.get('max_len')}",
         *(f"{k.replace('_', ' ')} {v}" for k, v in settings.get("data", {}).items()),

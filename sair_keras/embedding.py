@@ -139,3 +139,56 @@ class SequenceEmbedding(keras.layers.Layer):
             use_categories=self.use_categories,
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="sair")
+class ItemOutputTable(keras.layers.Layer):
+    """An output layer over the catalog apart from the input item table:
+    `s_j = <W_j, e> + b_j` for every item j (an untied output layer with a bias per item,
+    as the linear head of SASRec+; eq. 11 scores with the input table `H_id` instead).
+
+    The model scores with `kernel` and `bias` directly (`SAIRModel.item_vectors`), so that
+    every objective and the serving signatures see the same scores; `call` gives them for
+    the whole catalog.
+
+    Args:
+      num_items: rows, padding and `[UNK]` included (their scores are never used).
+
+    Call args:
+      e: `[..., D]` user representations; D is taken from the first call (or `build`).
+    Returns:
+      `[..., num_items]` scores.
+
+    Example:
+      >>> table = ItemOutputTable(num_items=5)
+      >>> table(tf.zeros([2, 8])).shape  # bias only at the start: zeros
+      TensorShape([2, 5])
+
+    References:
+      Klenitskiy & Vasilev, "Turning Dross Into Gold Loss: is BERT4Rec really better than
+      SASRec?", RecSys 2023 (SASRec+).
+    """
+
+    def __init__(self, num_items: int, **kwargs):
+        super().__init__(**kwargs)
+        if num_items < 1:
+            raise ValueError(f"ItemOutputTable: num_items must be >= 1, received {num_items}")
+        self.num_items = num_items
+
+    def build(self, input_shape):
+        hidden_dim = int(input_shape[-1])
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.num_items, hidden_dim),
+            initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+        )
+        self.bias = self.add_weight(name="bias", shape=(self.num_items,), initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, e: tf.Tensor) -> tf.Tensor:
+        return tf.einsum("...d,jd->...j", e, self.kernel) + self.bias
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_items=self.num_items)
+        return config
