@@ -10,6 +10,9 @@ have, kept out of the product's `ModelConfig`.
 - `aggregation_layer_norm`: the LayerNorm on the head's output apart from the residual:
   `e_t = LN(Σ_k w_k I''_k)` without the residual, `F_t + Σ_k w_k I''_k` with the residual
   but without the norm; None (default) follows `aggregation_residual`, as the product does.
+- `output_layer`: "untied" scores items with a table of their own and a bias per item
+  (`ItemOutputTable`, SASRec+'s linear head) instead of the input table `H_id` (eq. 11,
+  "tied", the product's); every variant.
 
 A named configuration (`benchmarks/configs/*.yaml`) sets them in its `model` section beside
 ModelConfig's fields (`experiments.Ablations`); `build_model` builds an `AblationModel`: the
@@ -120,6 +123,59 @@ class LayerNormAggregation(InterestAggregation):
 
 
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
+class ItemOutputTable(keras.layers.Layer):
+    """An output layer over the catalog apart from the input item table:
+    `s_j = <W_j, e> + b_j` for every item j (an untied output layer with a bias per item,
+    as the linear head of SASRec+; eq. 11 scores with the input table `H_id` instead).
+
+    `AblationModel` scores with `kernel` and `bias` directly (`item_vectors`), so that
+    every objective and the serving signatures see the same scores; `call` gives them for
+    the whole catalog.
+
+    Args:
+      num_items: rows, padding and `[UNK]` included (their scores are never used).
+
+    Call args:
+      e: `[..., D]` user representations; D is taken from the first call (or `build`).
+    Returns:
+      `[..., num_items]` scores.
+
+    Example:
+      >>> table = ItemOutputTable(num_items=5)
+      >>> table(tf.zeros([2, 8])).shape  # bias only at the start: zeros
+      TensorShape([2, 5])
+
+    References:
+      Klenitskiy & Vasilev, "Turning Dross Into Gold Loss: is BERT4Rec really better than
+      SASRec?", RecSys 2023 (SASRec+).
+    """
+
+    def __init__(self, num_items: int, **kwargs):
+        super().__init__(**kwargs)
+        if num_items < 1:
+            raise ValueError(f"ItemOutputTable: num_items must be >= 1, received {num_items}")
+        self.num_items = num_items
+
+    def build(self, input_shape):
+        hidden_dim = int(input_shape[-1])
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.num_items, hidden_dim),
+            initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+        )
+        self.bias = self.add_weight(name="bias", shape=(self.num_items,), initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, e: tf.Tensor) -> tf.Tensor:
+        return tf.einsum("...d,jd->...j", e, self.kernel) + self.bias
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_items=self.num_items)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
 class AblationModel(SAIRModel):
     """`SAIRModel` with `Ablations`: the changed layers replace the product's before the
     model is built; training logs `balance_loss` when the balance loss is on.
@@ -142,6 +198,10 @@ class AblationModel(SAIRModel):
                 self.top_k.top_k,
                 name="interest_interaction",
             )
+        self.output_table = None
+        if ablations.output_layer == "untied":
+            self.output_table = ItemOutputTable(self.num_items, name="output_table")
+            self.output_table.build(tf.TensorShape([None, c.hidden_dim]))  # scores need no call
         layer_norm = ablations.aggregation_layer_norm
         if layer_norm is not None and layer_norm != c.aggregation_residual:
             self.aggregation = LayerNormAggregation(
@@ -152,6 +212,22 @@ class AblationModel(SAIRModel):
                 layer_norm,
                 name="interest_aggregation",
             )
+
+    def item_vectors(self) -> tf.Tensor:
+        """With an untied output layer, its kernel's rows (as `similarity` says) and its
+        bias as a last column, which `user_vectors` meets with a 1: every product of the
+        two is `<W_j, e> + b_j`."""
+        if self.output_table is None:
+            return super().item_vectors()
+        rows = self.scoring_rows(self.output_table.kernel)
+        return tf.concat([rows, self.output_table.bias[:, None]], axis=-1)
+
+    def user_vectors(self, e: tf.Tensor) -> tf.Tensor:
+        """With an untied output layer, a last component 1 (its bias, `item_vectors`)."""
+        e = super().user_vectors(e)
+        if self.output_table is None:
+            return e
+        return tf.concat([e, tf.ones_like(e[..., :1])], axis=-1)
 
     def train_step(self, data):
         logs = super().train_step(data)

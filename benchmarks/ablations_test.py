@@ -64,6 +64,7 @@ def test_configurations_split_into_model_settings_and_ablations():
         ({"balance_weight": -0.1}, "sair", "balance_weight must be >= 0, got -0.1"),
         ({"balance_weight": 0.01}, "sasrec", "not to variant 'sasrec'"),
         ({"interaction_residual": True}, "sair_full", "not to variant 'sair_full'"),
+        ({"output_layer": "shared"}, "sair", "unknown output_layer 'shared'"),
     ],
 )
 def test_bad_switches_name_the_value(switches, variant, message):
@@ -197,6 +198,58 @@ def test_ablation_model_saves_and_loads_with_its_switches(tmp_path):
     np.testing.assert_allclose(loaded(SEQ).numpy(), model(SEQ).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_item_output_table_scores_every_item_with_its_bias():
+    layer = ablations.ItemOutputTable(6)
+    e = tf.random.stateless_normal([2, 3, 16], seed=[1, 1])
+    assert layer(e).shape == (2, 3, 6)  # D from the first call
+    layer.bias.assign(tf.range(6, dtype=tf.float32))
+    w, b = layer.kernel.numpy(), layer.bias.numpy()
+    np.testing.assert_allclose(layer(e).numpy(), e.numpy() @ w.T + b, rtol=1e-5, atol=1e-6)
+    clone = keras.layers.deserialize(keras.layers.serialize(layer))
+    assert type(clone) is ablations.ItemOutputTable
+    assert clone.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="num_items must be >= 1"):
+        ablations.ItemOutputTable(0)
+
+
+@pytest.mark.parametrize("similarity", ["dot", "cosine"])
+def test_untied_output_layer_scores_with_its_own_table_and_bias(tmp_path, similarity):
+    config = ModelConfig(variant="sair", similarity=similarity, **SMALL)
+    model = ablations.build_model(CATALOG, config, experiments.Ablations(output_layer="untied"))
+    w2 = model.aggregation.w2  # a live interest head, as training leaves it
+    w2.assign(tf.random.stateless_normal(w2.shape, seed=[1, 2], stddev=0.3))
+    table = model.output_table
+    table.bias.assign(tf.random.stateless_normal(table.bias.shape, seed=[3, 4]))
+    w, b = table.kernel.numpy(), table.bias.numpy()
+    user = model.last_position(SEQ).numpy()
+    if similarity == "cosine":
+        user = user / np.linalg.norm(user, axis=-1, keepdims=True) / config.temperature
+        w = w / np.linalg.norm(w, axis=-1, keepdims=True)
+    expected = user @ w.T + b
+    np.testing.assert_allclose(model.catalog_scores(SEQ).numpy(), expected, rtol=1e-4, atol=1e-4)
+    items = tf.constant([[2, 5], [7, 9]], tf.int64)
+    got = model.score(model.last_position(SEQ), items).numpy()
+    np.testing.assert_allclose(got, np.take_along_axis(expected, items.numpy(), 1), rtol=1e-4)
+    # The input table no longer scores; the objective's gradients reach the output table.
+    with tf.GradientTape() as tape:
+        loss = model.next_item_loss(SEQ, training=True)
+    grads = tape.gradient(loss, [table.kernel, table.bias])
+    assert np.isfinite(float(loss))
+    assert all(float(tf.reduce_sum(tf.abs(tf.convert_to_tensor(g)))) > 0 for g in grads)
+    model.save(str(tmp_path / "model"))
+    loaded = keras.models.load_model(str(tmp_path / "model"))
+    assert loaded.ablations.changed() == {"output_layer": "untied"}
+    np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_untied_output_layer_changes_sasrec_too():
+    # Not an interest-head switch: its sasrec is its own, not the default's.
+    assert experiments.sasrec_configuration("untied_output") == "untied_output"
+    assert experiments.sasrec_configuration("balance") == "default"
+    model = _model("sasrec", output_layer="untied")
+    assert model.item_vectors().shape == (model.num_items, SMALL["hidden_dim"] + 1)
+
+
 def _args(recipe, train, dropout=0.2, item_catalog="interactions"):
     return argparse.Namespace(
         recipe=recipe,
@@ -234,6 +287,18 @@ def test_runs_planned_today_keep_the_configuration_keys_of_the_recorded_ones(tmp
             assert quality_summary.config_key(planned) == quality_summary.config_key(run), run
             checked.add(run["recipe"])
     assert checked == {"softmax_pool_20_top_8", "softmax"}
+
+
+def test_untied_output_runs_keep_the_key_they_were_recorded_under():
+    # Recorded when `output_layer` was a ModelConfig field, now an ablation switch.
+    result = json.loads((RESULTS / "ml-100k.json").read_text())
+    runs = [r for r in result["runs"] if r.get("recipe") == "untied_output"]
+    assert {r["variant"] for r in runs} == {"sair", "sasrec"}
+    for run in runs:
+        args = _args("untied_output", run["train_config"], run["model_config"]["dropout"])
+        args.early_stopping_metric = run["train_config"]["early_stopping_metric"]
+        planned = quality.planned_run("ml-100k", run["variant"], run["seed"], args)
+        assert quality_summary.config_key(planned) == quality_summary.config_key(run), run
 
 
 @pytest.mark.parametrize(

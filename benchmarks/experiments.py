@@ -25,21 +25,27 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIRS = (ROOT / "benchmarks" / "configs", ROOT / "configs")
 
 SELECTING_VARIANTS = ("sair", "sair_label")  # an interaction layer and a top-K selection
+OUTPUT_LAYERS = ("tied", "untied")
 
 
 @dataclasses.dataclass(frozen=True)
 class Ablations:
     """Switches of SAIR that only the benchmarks run (`ablations`, which builds them):
-    `interaction_residual`, `balance_weight`, `aggregation_layer_norm`. The defaults are
-    the product's model."""
+    `interaction_residual`, `balance_weight`, `aggregation_layer_norm`, `output_layer`.
+    The defaults are the product's model."""
 
     interaction_residual: bool = False
     balance_weight: float = 0.0
     aggregation_layer_norm: bool | None = None
+    output_layer: str = "tied"
 
     def __post_init__(self) -> None:
         if self.balance_weight < 0:
             raise ConfigError(f"balance_weight must be >= 0, got {self.balance_weight}")
+        if self.output_layer not in OUTPUT_LAYERS:
+            raise ConfigError(
+                f"unknown output_layer {self.output_layer!r}; expected one of {OUTPUT_LAYERS}"
+            )
 
     def check(self, variant: str) -> None:
         """Refuses switches of the selection for a variant without one (sasrec has no head:
@@ -68,9 +74,9 @@ ABLATION_FIELDS = frozenset(f.name for f in dataclasses.fields(Ablations))
 
 # Settings only the interest head reads: `sasrec` (no head) is the same model
 # whatever they are.
-INTEREST_HEAD_FIELDS = (
-    frozenset({"num_interests", "top_k", "decov_weight", "aggregation_residual"}) | ABLATION_FIELDS
-)
+INTEREST_HEAD_FIELDS = frozenset(
+    {"num_interests", "top_k", "decov_weight", "aggregation_residual"}
+) | (ABLATION_FIELDS - {"output_layer"})
 
 
 # A configuration: its name, its file, or its layer (e.g. a recorded one, `recorded.layer`).
@@ -146,7 +152,8 @@ def sasrec_configuration(name: str) -> str:
     def outside_the_head(o: str, model: dict[str, Any], changed: dict[str, Any]) -> tuple:
         return (model, changed, max_len(o), data_settings(o), train_settings(o))
 
-    same = outside_the_head(name, encoder, {})  # the ablations change only the head
+    switches = {k: v for k, v in ablations(name).changed().items() if k not in INTEREST_HEAD_FIELDS}
+    same = outside_the_head(name, encoder, switches)
     return next(
         (
             o

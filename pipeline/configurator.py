@@ -44,7 +44,6 @@ from components.sequence_gen.config import (
 from pipeline.config import RUNNERS, EvaluationConfig, KubeflowConfig, PipelineConfig
 from sair_keras.config import (
     FFN_ACTIVATIONS,
-    OUTPUT_LAYERS,
     SIMILARITIES,
     TRAINING_LOSSES,
     VARIANTS,
@@ -75,7 +74,6 @@ CHOICES = {
     ("model", "training_loss"): TRAINING_LOSSES,
     ("model", "ffn_activation"): FFN_ACTIVATIONS,
     ("model", "similarity"): SIMILARITIES,
-    ("model", "output_layer"): OUTPUT_LAYERS,
     ("data", "item_catalog"): ITEM_CATALOGS,
     ("data", "training_windows"): TRAINING_WINDOWS,
     (TOP, "runner"): RUNNERS,

@@ -22,7 +22,6 @@ TRAINING_LOSSES = ("auto", "softmax", "sampled_softmax", "gbce", "bce")
 FULL_SOFTMAX_MAX_ITEMS = 50_000
 FFN_ACTIVATIONS = ("relu", "gelu")
 SIMILARITIES = ("dot", "cosine")
-OUTPUT_LAYERS = ("tied", "untied")
 
 
 class ConfigError(ValueError):
@@ -71,9 +70,6 @@ class ModelConfig:
     similarity: how a user representation scores an item: "dot" (eq. 11) or "cosine",
       both L2-normalised and the product divided by `temperature` (HSTU's scoring).
     temperature: of "cosine" similarity.
-    output_layer: the item vectors that score: "tied" (default), the input item table
-      `H_id` (eq. 11, SASRec), or "untied", a table of their own with a bias per item
-      (SASRec+'s linear head; `ItemOutputTable`).
     exclude_seen: items of the user's history are not recommended, not ranked against the
       target in the full-catalog metrics and not drawn as BCE negatives (default); runs
       take it from `data.exclude_seen`.
@@ -99,7 +95,6 @@ class ModelConfig:
     norm_first: bool = False
     similarity: str = "dot"
     temperature: float = 0.05
-    output_layer: str = "tied"
     exclude_seen: bool = True
 
     def __post_init__(self) -> None:
@@ -145,10 +140,6 @@ class ModelConfig:
         if self.similarity not in SIMILARITIES:
             raise ConfigError(
                 f"unknown similarity {self.similarity!r}; expected one of {SIMILARITIES}"
-            )
-        if self.output_layer not in OUTPUT_LAYERS:
-            raise ConfigError(
-                f"unknown output_layer {self.output_layer!r}; expected one of {OUTPUT_LAYERS}"
             )
         if self.temperature <= 0:
             raise ConfigError(f"temperature must be > 0, got {self.temperature}")

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from sair_keras.embedding import ItemOutputTable, SequenceEmbedding
+from sair_keras.embedding import SequenceEmbedding
 from sair_keras.encoder import (
     CausalSelfAttention,
     CausalSelfAttentionBlock,
@@ -54,17 +54,6 @@ def test_sequence_embedding_shapes_padding_and_category_mean():
         SequenceEmbedding(6, 4, N, D, item_categories=table)
     with pytest.raises(ValueError, match="hidden_dim must be >= 1, received 0"):
         SequenceEmbedding(6, 4, N, 0)
-
-
-def test_item_output_table_scores_every_item_with_its_bias():
-    layer = ItemOutputTable(6)
-    e = tf.random.stateless_normal([2, 3, D], seed=[1, 1])
-    assert layer(e).shape == (2, 3, 6)  # D from the first call
-    layer.bias.assign(tf.range(6, dtype=tf.float32))
-    w, b = layer.kernel.numpy(), layer.bias.numpy()
-    np.testing.assert_allclose(layer(e).numpy(), e.numpy() @ w.T + b, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="num_items must be >= 1"):
-        ItemOutputTable(0)
 
 
 def test_encoder_block_is_causal_and_ignores_padding():
@@ -249,7 +238,6 @@ def test_interest_aggregation_weights_slots_by_softmax():
     "layer",
     [
         SequenceEmbedding(6, 4, N, D, dropout=0.1, max_item_categories=2),
-        ItemOutputTable(6),
         CausalSelfAttention(D, 2, 0.1),
         CausalSelfAttentionBlock(D, 2, 0.1),
         CausalSelfAttentionBlock(D, 2, 0.1, ffn_dim=4 * D, ffn_activation="gelu"),

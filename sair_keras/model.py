@@ -25,7 +25,7 @@ import tf_keras as keras
 
 from sair_keras import features, ranking
 from sair_keras.config import ModelConfig, resolve_training_loss
-from sair_keras.embedding import ItemOutputTable, SequenceEmbedding
+from sair_keras.embedding import SequenceEmbedding
 from sair_keras.encoder import SequenceEncoder
 from sair_keras.interests import (
     InterestAggregation,
@@ -172,10 +172,6 @@ class SAIRModel(keras.Model):
             c.norm_first,
             name="encoder",
         )
-        self.output_table = None
-        if c.output_layer == "untied":
-            self.output_table = ItemOutputTable(num_items, name="output_table")
-            self.output_table.build(tf.TensorShape([None, c.hidden_dim]))  # scores need no call
         self.relevance = self.interaction = self.top_k = self.aggregation = None
         if c.variant in ("sair", "sair_full"):
             regularizer = DeCovRegularizer(c.decov_weight) if c.decov_weight > 0 else None
@@ -250,26 +246,23 @@ class SAIRModel(keras.Model):
         return {"before": before, "after": after}
 
     def item_vectors(self) -> tf.Tensor:
-        """The item table that scores (eq. 11): `H_id` (or with `output_layer="untied"`
-        the output table's kernel), L2-normalised rows with `similarity="cosine"`; an
-        untied table carries its bias as a last column, which `user_vectors` meets with
-        a 1, so that every product of the two is `<W_j, e> + b_j`."""
-        untied = self.output_table is not None
-        table = self.output_table.kernel if untied else self.embedding.item_embedding
+        """The item table that scores (eq. 11): `H_id`, as `similarity` says
+        (`scoring_rows`). Every objective, `catalog_scores`, `score` and the serving
+        signatures score with the products of `user_vectors` and these rows."""
+        return self.scoring_rows(self.embedding.item_embedding)
+
+    def scoring_rows(self, table: tf.Tensor) -> tf.Tensor:
+        """Item vectors as they score: `table`, or its rows L2-normalised with
+        `similarity="cosine"`."""
         if self.model_config.similarity == "cosine":
-            table = tf.math.l2_normalize(table, axis=-1)
-        if untied:
-            table = tf.concat([table, self.output_table.bias[:, None]], axis=-1)
+            return tf.math.l2_normalize(table, axis=-1)
         return table
 
     def user_vectors(self, e: tf.Tensor) -> tf.Tensor:
         """User representations as they score: `e`, or with `similarity="cosine"` `e`
-        L2-normalised and divided by the temperature (HSTU's scoring); with an untied
-        output layer, a last component 1 (its bias, `item_vectors`)."""
+        L2-normalised and divided by the temperature (HSTU's scoring)."""
         if self.model_config.similarity == "cosine":
             e = tf.math.l2_normalize(e, axis=-1) / self.model_config.temperature
-        if self.output_table is not None:
-            e = tf.concat([e, tf.ones_like(e[..., :1])], axis=-1)
         return e
 
     def score(self, user: tf.Tensor, items: tf.Tensor) -> tf.Tensor:

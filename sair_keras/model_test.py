@@ -220,7 +220,6 @@ def test_model_rebuilds_from_config():
         ("sasrec", {}),
         ("sair", {"aggregation_residual": False}),
         ("sasrec", {"ffn_dim": 24, "ffn_activation": "gelu"}),
-        ("sair", {"output_layer": "untied"}),
     ],
 )
 def test_saved_model_gives_identical_scores_in_a_fresh_process(tmp_path, variant, extra):
@@ -404,35 +403,6 @@ def test_cosine_similarity_scores_normalised_vectors_over_the_temperature():
         ModelConfig(similarity="l1")
     with pytest.raises(ConfigError, match="temperature must be > 0"):
         ModelConfig(similarity="cosine", temperature=0.0)
-
-
-@pytest.mark.parametrize("similarity", ["dot", "cosine"])
-def test_untied_output_layer_scores_with_its_own_table_and_bias(tmp_path, similarity):
-    model = _with_live_head(_model("sair", output_layer="untied", similarity=similarity))
-    table = model.output_table
-    table.bias.assign(tf.random.stateless_normal(table.bias.shape, seed=[3, 4]))
-    w, b = table.kernel.numpy(), table.bias.numpy()
-    user = model.last_position(SEQ).numpy()
-    if similarity == "cosine":
-        user = user / np.linalg.norm(user, axis=-1, keepdims=True) / model.model_config.temperature
-        w = w / np.linalg.norm(w, axis=-1, keepdims=True)
-    expected = user @ w.T + b
-    np.testing.assert_allclose(model.catalog_scores(SEQ).numpy(), expected, rtol=1e-4, atol=1e-4)
-    items = tf.constant([[2, 5], [7, 9]], tf.int64)
-    got = model.score(model.last_position(SEQ), items).numpy()
-    np.testing.assert_allclose(got, np.take_along_axis(expected, items.numpy(), 1), rtol=1e-4)
-    # The input table no longer scores; the objective's gradients reach the output table.
-    with tf.GradientTape() as tape:
-        loss = model.next_item_loss(SEQ, training=True)
-    grads = tape.gradient(loss, [table.kernel, table.bias])
-    assert np.isfinite(float(loss))
-    assert all(float(tf.reduce_sum(tf.abs(tf.convert_to_tensor(g)))) > 0 for g in grads)
-    path = str(tmp_path / "m.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), expected, rtol=1e-4, atol=1e-4)
-    with pytest.raises(ConfigError, match="unknown output_layer 'shared'"):
-        ModelConfig(output_layer="shared")
 
 
 def test_pre_layer_norm_model_trains_and_saves(tmp_path):
