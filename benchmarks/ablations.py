@@ -14,9 +14,10 @@ have, kept out of the product's `ModelConfig`.
   (`ItemOutputTable`, SASRec+'s linear head) instead of the input table `H_id` (eq. 11,
   "tied", the product's); every variant.
 
-A named configuration (`benchmarks/configs/*.yaml`) sets them in its `model` section beside
-ModelConfig's fields (`experiments.Ablations`); `build_model` builds an `AblationModel`: the
-product's `SAIRModel` with the changed layers swapped in.
+A named configuration (`benchmarks/configs/*.yaml`) sets them in its `ablations` section,
+beside the `model` section of ModelConfig's fields (`experiments.Ablations`); a run records
+them among its model settings. `build_model` builds an `AblationModel`: the product's
+`SAIRModel` with the changed layers swapped in.
 
   config = ModelConfig(**experiments.model_settings("balance"))
   model = build_model(catalog, config, experiments.ablations("balance"))
