@@ -71,12 +71,14 @@ class Ablations:
 
 
 ABLATION_FIELDS = frozenset(f.name for f in dataclasses.fields(Ablations))
+# The switches only the interest head reads (`output_layer` scores every variant's items).
+HEAD_ABLATIONS = frozenset({"interaction_residual", "balance_weight", "aggregation_layer_norm"})
 
 # Settings only the interest head reads: `sasrec` (no head) is the same model
 # whatever they are.
-INTEREST_HEAD_FIELDS = frozenset(
-    {"num_interests", "top_k", "decov_weight", "aggregation_residual"}
-) | (ABLATION_FIELDS - {"output_layer"})
+INTEREST_HEAD_FIELDS = (
+    frozenset({"num_interests", "top_k", "decov_weight", "aggregation_residual"}) | HEAD_ABLATIONS
+)
 
 
 # A configuration: its name, its file, or its layer (e.g. a recorded one, `recorded.layer`).

@@ -50,6 +50,7 @@ def test_every_configuration_states_no_default():
 def test_a_configuration_s_sasrec_is_the_one_with_the_same_fields_outside_the_head():
     model_fields = {f.name for f in dataclasses.fields(ModelConfig)}
     assert experiments.INTEREST_HEAD_FIELDS <= model_fields | experiments.ABLATION_FIELDS
+    assert experiments.HEAD_ABLATIONS < experiments.ABLATION_FIELDS
     for head_only in ("default", "pool_20_top_8", "top_1", "no_decov", "balance"):
         assert experiments.sasrec_configuration(head_only) == "default"
     assert experiments.sasrec_configuration("paper") == "paper"  # BCE: its own sasrec
