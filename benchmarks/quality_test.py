@@ -176,6 +176,11 @@ def test_results_page_reports_the_chosen_configuration_and_how_it_was_chosen(tmp
         "3rd-last | every user's 2nd-last | all |" in page
     )
     assert "| HSTU | 0.3097 | 0.1720 | 3,706 | 2nd-last | none | last 200 |" in page
+    # An independent retraining on the file's order states only its items and validation.
+    assert (
+        "| HSTU, retrained on the file's order | 0.3037 | 0.1719 | 3,706 | – | 2nd-last | – |"
+        in page
+    )
     assert (
         "| sair | – | 0.1600 ± 0.0000 | 5 | 3rd-last | every user's 2nd-last | all | ours" in page
     )
