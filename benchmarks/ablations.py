@@ -13,6 +13,9 @@ have, kept out of the product's `ModelConfig`.
 - `output_layer`: "untied" scores items with a table of their own and a bias per item
   (`ItemOutputTable`, SASRec+'s linear head) instead of the input table `H_id` (eq. 11,
   "tied", the product's); every variant.
+- `encoder_block`: "ligr" builds the encoder of `LiGRBlock`s (pre-LayerNorm, gated
+  residuals, a SwiGLU FFN of `ffn_dim`; eSASRec's blocks) instead of the product's
+  `CausalSelfAttentionBlock`s ("transformer"); every variant.
 
 A named configuration (`benchmarks/configs/*.yaml`) sets them in its `ablations` section,
 beside the `model` section of ModelConfig's fields (`experiments.Ablations`); a run records
@@ -32,6 +35,7 @@ import tf_keras as keras
 from experiments import Ablations
 
 from sair_keras.config import ModelConfig
+from sair_keras.encoder import CausalSelfAttention, attention_bias
 from sair_keras.interests import InterestAggregation, InterestInteraction
 from sair_keras.model import SAIRModel
 from sair_keras.model import build_model as build_product_model
@@ -177,6 +181,135 @@ class ItemOutputTable(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
+class LiGRBlock(keras.layers.Layer):
+    """A LiGR Transformer block: pre-LayerNorm, each residual branch scaled by a sigmoid
+    gate of the block's input, a SwiGLU point-wise FFN without biases:
+
+    `H = X + σ(X G_1 + g_1) ⊙ Dropout(Attention(LN_1(X)))`,
+    `U = LN_2(H)`, `F = H + σ(H G_2 + g_2) ⊙ Dropout(W_d · Dropout(SiLU(U W_g) ⊙ U W_u))`,
+    zeroed at padded positions; `G_i ∈ R^{D×D}`, `W_g, W_u ∈ R^{D×ffn_dim}`,
+    `W_d ∈ R^{ffn_dim×D}`. The attention is the product's `CausalSelfAttention`.
+
+    Args:
+      hidden_dim: D. num_heads: attention heads (D divisible by it). dropout: rate.
+      ffn_dim: the SwiGLU's inner width; None means 4·D.
+    Call args:
+      x `[B, N, D]`, mask bool `[B, N]` (True = real item), bias: `attention_bias(mask)`,
+      computed when not given.
+    Returns:
+      `[B, N, D]`.
+
+    Example:
+      >>> block = LiGRBlock(16, num_heads=2, dropout=0.1)
+      >>> block(tf.zeros([2, 5, 16]), tf.ones([2, 5], tf.bool)).shape
+      TensorShape([2, 5, 16])
+
+    References:
+      Gupta et al., "From Features to Transformers: Redefining Ranking for Scalable
+      Impact", 2025 (LiGR); Tikhonovich et al., "eSASRec: Enhancing Transformer-based
+      Recommendations in a Modular Fashion", RecSys 2025.
+    """
+
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_heads: int = 1,
+        dropout: float = 0.0,
+        ffn_dim: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if hidden_dim < 1 or num_heads < 1 or hidden_dim % num_heads:
+            raise ValueError(
+                "LiGRBlock: hidden_dim must be a positive multiple of num_heads, "
+                f"received hidden_dim={hidden_dim}, num_heads={num_heads}"
+            )
+        if not 0.0 <= dropout < 1.0 or (ffn_dim is not None and ffn_dim < 1):
+            raise ValueError(
+                f"LiGRBlock: dropout in [0, 1) and ffn_dim >= 1, received dropout={dropout}, "
+                f"ffn_dim={ffn_dim}"
+            )
+        self.hidden_dim = hidden_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.ffn_dim = ffn_dim or 4 * hidden_dim
+
+    def build(self, input_shape):
+        d, inner = self.hidden_dim, self.ffn_dim
+        self.attention = CausalSelfAttention(d, self.num_heads, self.dropout, name="attention")
+        self.norm_1 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm_1")
+        self.norm_2 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm_2")
+        self.gate_1 = keras.layers.Dense(d, activation="sigmoid", name="gate_1")
+        self.gate_2 = keras.layers.Dense(d, activation="sigmoid", name="gate_2")
+        self.ffn_gate = keras.layers.Dense(
+            inner, activation="silu", use_bias=False, name="ffn_gate"
+        )
+        self.ffn_up = keras.layers.Dense(inner, use_bias=False, name="ffn_up")
+        self.ffn_down = keras.layers.Dense(d, use_bias=False, name="ffn_down")
+        self.dropouts = [keras.layers.Dropout(self.dropout) for _ in range(3)]
+        inner_shape = tf.TensorShape(input_shape)[:-1].concatenate([inner])
+        for layer in (self.attention, self.norm_1, self.norm_2, self.gate_1, self.gate_2):
+            layer.build(input_shape)
+        for layer in (self.ffn_gate, self.ffn_up):
+            layer.build(input_shape)
+        self.ffn_down.build(inner_shape)
+        super().build(input_shape)
+
+    def call(self, x, mask, training=None, bias=None):
+        if bias is None:
+            bias = attention_bias(mask, x.dtype)
+        attn = self.attention(self.norm_1(x), bias, training=training)
+        h = x + self.gate_1(x) * self.dropouts[0](attn, training=training)
+        u = self.norm_2(h)
+        inner = self.dropouts[1](self.ffn_gate(u) * self.ffn_up(u), training=training)
+        out = h + self.gate_2(h) * self.dropouts[2](self.ffn_down(inner), training=training)
+        return out * tf.cast(mask, out.dtype)[..., None]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            hidden_dim=self.hidden_dim,
+            num_heads=self.num_heads,
+            dropout=self.dropout,
+            ffn_dim=self.ffn_dim,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
+class LiGREncoder(keras.layers.Layer):
+    """A stack of `num_blocks` `LiGRBlock`s, `F = Block_n(… Block_1(E))`, with no norm after
+    the last (as eSASRec's). Args: as `LiGRBlock`'s, and num_blocks >= 1. Call args:
+    x `[B, N, D]`, mask bool `[B, N]`. Returns `F` `[B, N, D]`."""
+
+    def __init__(self, hidden_dim, num_blocks=2, num_heads=1, dropout=0.0, ffn_dim=None, **kw):
+        super().__init__(**kw)
+        if num_blocks < 1:
+            raise ValueError(f"LiGREncoder: num_blocks must be >= 1, received {num_blocks}")
+        self.block_args = dict(
+            hidden_dim=hidden_dim, num_heads=num_heads, dropout=dropout, ffn_dim=ffn_dim
+        )
+        self.num_blocks = num_blocks
+
+    def build(self, input_shape):
+        self.blocks = [
+            LiGRBlock(**self.block_args, name=f"block_{i}") for i in range(self.num_blocks)
+        ]
+        for block in self.blocks:
+            block.build(input_shape)
+        super().build(input_shape)
+
+    def call(self, x, mask, training=None):
+        bias = attention_bias(mask, x.dtype)
+        for block in self.blocks:
+            x = block(x, mask, training=training, bias=bias)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), **self.block_args, "num_blocks": self.num_blocks}
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
 class AblationModel(SAIRModel):
     """`SAIRModel` with `Ablations`: the changed layers replace the product's before the
     model is built; training logs `balance_loss` when the balance loss is on.
@@ -198,6 +331,15 @@ class AblationModel(SAIRModel):
                 ablations.balance_weight,
                 self.top_k.top_k,
                 name="interest_interaction",
+            )
+        if ablations.encoder_block == "ligr":
+            if c.norm_first or c.ffn_activation != "relu":
+                raise ValueError(
+                    "LiGR blocks are pre-LayerNorm with a SwiGLU FFN: norm_first and "
+                    "ffn_activation do not apply"
+                )
+            self.encoder = LiGREncoder(
+                c.hidden_dim, c.num_blocks, c.num_heads, c.dropout, c.ffn_dim, name="encoder"
             )
         self.output_table = None
         if ablations.output_layer == "untied":

@@ -65,6 +65,7 @@ def test_configurations_split_into_model_settings_and_ablations():
         ({"balance_weight": 0.01}, "sasrec", "not to variant 'sasrec'"),
         ({"interaction_residual": True}, "sair_full", "not to variant 'sair_full'"),
         ({"output_layer": "shared"}, "sair", "unknown output_layer 'shared'"),
+        ({"encoder_block": "moe"}, "sasrec", "unknown encoder_block 'moe'"),
     ],
 )
 def test_bad_switches_name_the_value(switches, variant, message):
@@ -320,3 +321,69 @@ def test_a_run_records_the_switches_it_changes_under_the_key_of_every_switch(rec
     every = {"interaction_residual": False, "balance_weight": 0.0, **recorded}
     old_style = {**planned, "model_config": {**planned["model_config"], **every}}
     assert quality_summary.config_key(planned) == quality_summary.config_key(old_style)
+
+
+def _layer_norm(x, layer):
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + layer.epsilon) * layer.gamma.numpy() + layer.beta.numpy()
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_ligr_block_gates_its_residual_branches_and_zeroes_padding():
+    block = ablations.LiGRBlock(16, num_heads=2, dropout=0.1, ffn_dim=24)
+    x = tf.random.stateless_normal([2, 5, 16], seed=[5, 6])
+    mask = tf.constant([[False, True, True, True, True], [True] * 5])
+    block.build(x.shape)
+    for dense in (block.gate_1, block.gate_2):  # gates away from one half
+        dense.bias.assign(tf.random.stateless_normal([16], seed=[7, 8]))
+    got = block(x, mask, training=False).numpy()
+    xs = x.numpy()
+    attn = block.attention(block.norm_1(x), ablations.attention_bias(mask)).numpy()
+    g1 = _sigmoid(xs @ block.gate_1.kernel.numpy() + block.gate_1.bias.numpy())
+    h = xs + g1 * attn
+    u = _layer_norm(h, block.norm_2)
+    a = u @ block.ffn_gate.kernel.numpy()
+    inner = a * _sigmoid(a) * (u @ block.ffn_up.kernel.numpy())
+    g2 = _sigmoid(h @ block.gate_2.kernel.numpy() + block.gate_2.bias.numpy())
+    expected = (h + g2 * (inner @ block.ffn_down.kernel.numpy())) * mask.numpy()[..., None]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    assert not got[0, 0].any()
+    assert block.ffn_up.kernel.shape == (16, 24) and not block.ffn_up.use_bias
+    assert ablations.LiGRBlock(8).ffn_dim == 32  # 4·D unless given
+    for layer in (block, ablations.LiGREncoder(16, num_blocks=3, num_heads=2, ffn_dim=24)):
+        clone = keras.layers.deserialize(keras.layers.serialize(layer))
+        assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="multiple of num_heads"):
+        ablations.LiGRBlock(10, num_heads=3)
+    with pytest.raises(ValueError, match="num_blocks must be >= 1"):
+        ablations.LiGREncoder(16, num_blocks=0)
+
+
+@pytest.mark.parametrize("variant", ["sair", "sasrec"])
+def test_ligr_encoder_trains_and_saves_for_every_variant(tmp_path, variant):
+    # Not an interest-head switch: sasrec changes too.
+    assert experiments.sasrec_configuration("ligr") == "ligr"
+    model = _model(variant, encoder_block="ligr")
+    assert type(model.encoder) is ablations.LiGREncoder
+    assert len(model.encoder.blocks) == ModelConfig().num_blocks
+    with tf.GradientTape() as tape:
+        loss = model.next_item_loss(SEQ, training=True)
+    gates = [model.encoder.blocks[0].gate_1.kernel, model.encoder.blocks[-1].gate_2.kernel]
+    assert np.isfinite(float(loss))
+    assert all(float(tf.reduce_sum(tf.abs(g))) > 0 for g in tape.gradient(loss, gates))
+    model.save(str(tmp_path / "model"))
+    loaded = keras.models.load_model(str(tmp_path / "model"))
+    assert type(loaded.encoder) is ablations.LiGREncoder
+    assert loaded.ablations.changed() == {"encoder_block": "ligr"}
+    np.testing.assert_allclose(
+        loaded.catalog_scores(SEQ).numpy(), model.catalog_scores(SEQ).numpy(), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_ligr_blocks_refuse_the_product_block_settings_they_do_not_read():
+    config = ModelConfig(variant="sair", norm_first=True, **SMALL)
+    with pytest.raises(ValueError, match="norm_first and ffn_activation do not apply"):
+        ablations.build_model(CATALOG, config, experiments.Ablations(encoder_block="ligr"))

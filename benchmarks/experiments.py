@@ -26,18 +26,20 @@ CONFIG_DIRS = (ROOT / "benchmarks" / "configs", ROOT / "configs")
 
 SELECTING_VARIANTS = ("sair", "sair_label")  # an interaction layer and a top-K selection
 OUTPUT_LAYERS = ("tied", "untied")
+ENCODER_BLOCKS = ("transformer", "ligr")
 
 
 @dataclasses.dataclass(frozen=True)
 class Ablations:
     """Switches of SAIR that only the benchmarks run (`ablations`, which builds them):
-    `interaction_residual`, `balance_weight`, `aggregation_layer_norm`, `output_layer`.
-    The defaults are the product's model."""
+    `interaction_residual`, `balance_weight`, `aggregation_layer_norm`, `output_layer`,
+    `encoder_block`. The defaults are the product's model."""
 
     interaction_residual: bool = False
     balance_weight: float = 0.0
     aggregation_layer_norm: bool | None = None
     output_layer: str = "tied"
+    encoder_block: str = "transformer"
 
     def __post_init__(self) -> None:
         if self.balance_weight < 0:
@@ -45,6 +47,10 @@ class Ablations:
         if self.output_layer not in OUTPUT_LAYERS:
             raise ConfigError(
                 f"unknown output_layer {self.output_layer!r}; expected one of {OUTPUT_LAYERS}"
+            )
+        if self.encoder_block not in ENCODER_BLOCKS:
+            raise ConfigError(
+                f"unknown encoder_block {self.encoder_block!r}; expected one of {ENCODER_BLOCKS}"
             )
 
     def check(self, variant: str) -> None:
@@ -71,7 +77,8 @@ class Ablations:
 
 
 ABLATION_FIELDS = frozenset(f.name for f in dataclasses.fields(Ablations))
-# The switches only the interest head reads (`output_layer` scores every variant's items).
+# The switches only the interest head reads (`output_layer` and `encoder_block` change
+# every variant).
 HEAD_ABLATIONS = frozenset({"interaction_residual", "balance_weight", "aggregation_layer_norm"})
 
 # Settings only the interest head reads: `sasrec` (no head) is the same model

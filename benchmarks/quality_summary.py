@@ -50,6 +50,7 @@ NEUTRAL_MODEL = {
     "norm_first": False,
     "similarity": "dot",
     "output_layer": "tied",
+    "encoder_block": "transformer",
     "exclude_seen": True,
 }
 NEUTRAL_TRAIN = {"learning_rate_schedule": "constant"}

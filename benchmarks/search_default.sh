@@ -19,7 +19,7 @@ python=$SAIR_VENV_PY
 CANDIDATES=(default sasrec_plus pre_layer_norm cosine gbce blocks_3_heads_2
   softmax_pool_20_top_8 plus_pool_20_top_8 plus_batch_128 recbole dropout_0.2
   blocks_4_dropout_0.2 blocks_4_pre_layer_norm untied_output no_categories ffn_4x_gelu
-  hidden_256)
+  hidden_256 ligr)
 # sair, and sasrec unless another configuration has the same sasrec (quality.py runs that
 # one's sasrec under its own name).
 variants() {
