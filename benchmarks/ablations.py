@@ -35,7 +35,7 @@ import tf_keras as keras
 from experiments import Ablations
 
 from sair_keras.config import ModelConfig
-from sair_keras.encoder import CausalSelfAttention, attention_bias
+from sair_keras.encoder import CausalSelfAttention, CausalSelfAttentionBlock, attention_bias
 from sair_keras.interests import InterestAggregation, InterestInteraction
 from sair_keras.model import SAIRModel
 from sair_keras.model import build_model as build_product_model
@@ -181,14 +181,15 @@ class ItemOutputTable(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
-class LiGRBlock(keras.layers.Layer):
+class LiGRBlock(CausalSelfAttentionBlock):
     """A LiGR Transformer block: pre-LayerNorm, each residual branch scaled by a sigmoid
     gate of the block's input, a SwiGLU point-wise FFN without biases:
 
     `H = X + σ(X G_1 + g_1) ⊙ Dropout(Attention(LN_1(X)))`,
     `U = LN_2(H)`, `F = H + σ(H G_2 + g_2) ⊙ Dropout(W_d · Dropout(SiLU(U W_g) ⊙ U W_u))`,
     zeroed at padded positions; `G_i ∈ R^{D×D}`, `W_g, W_u ∈ R^{D×ffn_dim}`,
-    `W_d ∈ R^{ffn_dim×D}`. The attention is the product's `CausalSelfAttention`.
+    `W_d ∈ R^{ffn_dim×D}`. The attention is the product's `CausalSelfAttention`; the
+    product's block gives the arguments and their checks, the sublayers are LiGR's.
 
     Args:
       hidden_dim: D. num_heads: attention heads (D divisible by it). dropout: rate.
@@ -210,29 +211,8 @@ class LiGRBlock(keras.layers.Layer):
       Recommendations in a Modular Fashion", RecSys 2025.
     """
 
-    def __init__(
-        self,
-        hidden_dim: int,
-        num_heads: int = 1,
-        dropout: float = 0.0,
-        ffn_dim: int | None = None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if hidden_dim < 1 or num_heads < 1 or hidden_dim % num_heads:
-            raise ValueError(
-                "LiGRBlock: hidden_dim must be a positive multiple of num_heads, "
-                f"received hidden_dim={hidden_dim}, num_heads={num_heads}"
-            )
-        if not 0.0 <= dropout < 1.0 or (ffn_dim is not None and ffn_dim < 1):
-            raise ValueError(
-                f"LiGRBlock: dropout in [0, 1) and ffn_dim >= 1, received dropout={dropout}, "
-                f"ffn_dim={ffn_dim}"
-            )
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.dropout = dropout
-        self.ffn_dim = ffn_dim or 4 * hidden_dim
+    def __init__(self, hidden_dim, num_heads=1, dropout=0.0, ffn_dim=None, **kwargs):
+        super().__init__(hidden_dim, num_heads, dropout, ffn_dim or 4 * hidden_dim, **kwargs)
 
     def build(self, input_shape):
         d, inner = self.hidden_dim, self.ffn_dim
@@ -247,13 +227,12 @@ class LiGRBlock(keras.layers.Layer):
         self.ffn_up = keras.layers.Dense(inner, use_bias=False, name="ffn_up")
         self.ffn_down = keras.layers.Dense(d, use_bias=False, name="ffn_down")
         self.dropouts = [keras.layers.Dropout(self.dropout) for _ in range(3)]
-        inner_shape = tf.TensorShape(input_shape)[:-1].concatenate([inner])
         for layer in (self.attention, self.norm_1, self.norm_2, self.gate_1, self.gate_2):
             layer.build(input_shape)
         for layer in (self.ffn_gate, self.ffn_up):
             layer.build(input_shape)
-        self.ffn_down.build(inner_shape)
-        super().build(input_shape)
+        self.ffn_down.build(tf.TensorShape(input_shape)[:-1].concatenate([inner]))
+        keras.layers.Layer.build(self, input_shape)  # not the product block's sublayers
 
     def call(self, x, mask, training=None, bias=None):
         if bias is None:
@@ -267,12 +246,8 @@ class LiGRBlock(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            hidden_dim=self.hidden_dim,
-            num_heads=self.num_heads,
-            dropout=self.dropout,
-            ffn_dim=self.ffn_dim,
-        )
+        for unread in ("ffn_activation", "norm_first"):  # the product block's, not LiGR's
+            config.pop(unread)
         return config
 
 
