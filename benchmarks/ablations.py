@@ -35,7 +35,12 @@ import tf_keras as keras
 from experiments import Ablations
 
 from sair_keras.config import ModelConfig
-from sair_keras.encoder import CausalSelfAttention, CausalSelfAttentionBlock, attention_bias
+from sair_keras.encoder import (
+    CausalSelfAttention,
+    CausalSelfAttentionBlock,
+    SequenceEncoder,
+    attention_bias,
+)
 from sair_keras.interests import InterestAggregation, InterestInteraction
 from sair_keras.model import SAIRModel
 from sair_keras.model import build_model as build_product_model
@@ -180,6 +185,12 @@ class ItemOutputTable(keras.layers.Layer):
         return config
 
 
+def _without_product_block_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """A LiGR layer's config: its product parent's without the settings LiGR does not read
+    (its blocks are pre-LayerNorm with a SwiGLU FFN)."""
+    return {k: v for k, v in config.items() if k not in ("ffn_activation", "norm_first")}
+
+
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
 class LiGRBlock(CausalSelfAttentionBlock):
     """A LiGR Transformer block: pre-LayerNorm, each residual branch scaled by a sigmoid
@@ -227,9 +238,15 @@ class LiGRBlock(CausalSelfAttentionBlock):
         self.ffn_up = keras.layers.Dense(inner, use_bias=False, name="ffn_up")
         self.ffn_down = keras.layers.Dense(d, use_bias=False, name="ffn_down")
         self.dropouts = [keras.layers.Dropout(self.dropout) for _ in range(3)]
-        for layer in (self.attention, self.norm_1, self.norm_2, self.gate_1, self.gate_2):
-            layer.build(input_shape)
-        for layer in (self.ffn_gate, self.ffn_up):
+        for layer in (
+            self.attention,
+            self.norm_1,
+            self.norm_2,
+            self.gate_1,
+            self.gate_2,
+            self.ffn_gate,
+            self.ffn_up,
+        ):
             layer.build(input_shape)
         self.ffn_down.build(tf.TensorShape(input_shape)[:-1].concatenate([inner]))
         keras.layers.Layer.build(self, input_shape)  # not the product block's sublayers
@@ -245,43 +262,35 @@ class LiGRBlock(CausalSelfAttentionBlock):
         return out * tf.cast(mask, out.dtype)[..., None]
 
     def get_config(self):
-        config = super().get_config()
-        for unread in ("ffn_activation", "norm_first"):  # the product block's, not LiGR's
-            config.pop(unread)
-        return config
+        return _without_product_block_settings(super().get_config())
 
 
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
-class LiGREncoder(keras.layers.Layer):
+class LiGREncoder(SequenceEncoder):
     """A stack of `num_blocks` `LiGRBlock`s, `F = Block_n(… Block_1(E))`, with no norm after
     the last (as eSASRec's). Args: as `LiGRBlock`'s, and num_blocks >= 1. Call args:
-    x `[B, N, D]`, mask bool `[B, N]`. Returns `F` `[B, N, D]`."""
+    x `[B, N, D]`, mask bool `[B, N]`. Returns `F` `[B, N, D]`. The product's encoder
+    gives the arguments, their checks and the call; the blocks are LiGR's."""
 
     def __init__(self, hidden_dim, num_blocks=2, num_heads=1, dropout=0.0, ffn_dim=None, **kw):
-        super().__init__(**kw)
-        if num_blocks < 1:
-            raise ValueError(f"LiGREncoder: num_blocks must be >= 1, received {num_blocks}")
-        self.block_args = dict(
-            hidden_dim=hidden_dim, num_heads=num_heads, dropout=dropout, ffn_dim=ffn_dim
+        super().__init__(
+            hidden_dim, num_blocks, num_heads, dropout, ffn_dim or 4 * hidden_dim, **kw
         )
-        self.num_blocks = num_blocks
 
     def build(self, input_shape):
         self.blocks = [
-            LiGRBlock(**self.block_args, name=f"block_{i}") for i in range(self.num_blocks)
+            LiGRBlock(
+                self.hidden_dim, self.num_heads, self.dropout, self.ffn_dim, name=f"block_{i}"
+            )
+            for i in range(self.num_blocks)
         ]
         for block in self.blocks:
             block.build(input_shape)
-        super().build(input_shape)
-
-    def call(self, x, mask, training=None):
-        bias = attention_bias(mask, x.dtype)
-        for block in self.blocks:
-            x = block(x, mask, training=training, bias=bias)
-        return x
+        self.final_norm = None
+        keras.layers.Layer.build(self, input_shape)  # not the product encoder's blocks
 
     def get_config(self):
-        return {**super().get_config(), **self.block_args, "num_blocks": self.num_blocks}
+        return _without_product_block_settings(super().get_config())
 
 
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
