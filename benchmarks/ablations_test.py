@@ -29,6 +29,8 @@ CATALOG = Catalog.synthetic(40, 5, seed=1)
 SMALL = dict(max_len=N, hidden_dim=16, num_heads=2, num_interests=6, top_k=2, dropout=0.1)
 SEQ = tf.constant([[0, 0, 0, 5, 9, 2, 17, 30, 8, 11], [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]])
 RESULTS = Path(__file__).resolve().parent / "results"
+# The product's encoder before it became 3 blocks of 2 heads: the runs recorded then name it.
+ENCODER_BEFORE_3_BLOCKS = {"num_blocks": 2, "num_heads": 1}
 
 
 def _model(variant="sair", **switches):
@@ -251,6 +253,17 @@ def test_the_untied_output_layer_changes_sasrec_too():
     assert model.item_vectors().shape == (model.num_items, SMALL["hidden_dim"] + 1)
 
 
+def _recipe_of_its_day(tmp_path, name, then):
+    """The named recipe with `then`'s settings (the defaults of the day its runs were
+    recorded) written over it, as a file to plan with."""
+    layer = yaml.safe_load(experiments.path(name).read_text())
+    for section, settings in then.items():
+        layer[section] = {**layer.get(section, {}), **settings}
+    recipe = tmp_path / f"{name}.yaml"
+    recipe.write_text(yaml.safe_dump(layer))
+    return recipe
+
+
 def _args(recipe, train, dropout=0.2, item_catalog="interactions"):
     return argparse.Namespace(
         recipe=recipe,
@@ -272,17 +285,13 @@ def test_runs_planned_today_keep_the_configuration_keys_of_the_recorded_ones(tmp
     runs = json.loads((RESULTS / "ml-1m-e200-p20.json").read_text())["runs"]
     then = {
         "data": {"max_len": 150, "training_windows": "last"},
-        "model": {"hidden_dim": 64},
+        "model": {"hidden_dim": 64, **ENCODER_BEFORE_3_BLOCKS},
         "train": {"learning_rate": 0.001, "learning_rate_schedule": "constant"},
     }
     checked = set()
     for run in runs:
         if run.get("recipe") in ("softmax_pool_20_top_8", "softmax"):
-            layer = yaml.safe_load(experiments.path(run["recipe"]).read_text())
-            for section, settings in then.items():
-                layer[section] = {**layer.get(section, {}), **settings}
-            recipe = tmp_path / f"{run['recipe']}.yaml"
-            recipe.write_text(yaml.safe_dump(layer))
+            recipe = _recipe_of_its_day(tmp_path, run["recipe"], then)
             args = _args(recipe, run["train_config"], run["model_config"]["dropout"])
             planned = quality.planned_run("ml-1m", run["variant"], run["seed"], args)
             assert quality_summary.config_key(planned) == quality_summary.config_key(run), run
@@ -290,13 +299,14 @@ def test_runs_planned_today_keep_the_configuration_keys_of_the_recorded_ones(tmp
     assert checked == {"softmax_pool_20_top_8", "softmax"}
 
 
-def test_untied_output_runs_keep_the_key_they_were_recorded_under():
+def test_untied_output_runs_keep_the_key_they_were_recorded_under(tmp_path):
     # Recorded when `output_layer` was a ModelConfig field, now an ablation switch.
     result = json.loads((RESULTS / "ml-100k.json").read_text())
     runs = [r for r in result["runs"] if r.get("recipe") == "untied_output"]
     assert {r["variant"] for r in runs} == {"sair", "sasrec"}
+    recipe = _recipe_of_its_day(tmp_path, "untied_output", {"model": ENCODER_BEFORE_3_BLOCKS})
     for run in runs:
-        args = _args("untied_output", run["train_config"], run["model_config"]["dropout"])
+        args = _args(recipe, run["train_config"], run["model_config"]["dropout"])
         args.early_stopping_metric = run["train_config"]["early_stopping_metric"]
         planned = quality.planned_run("ml-100k", run["variant"], run["seed"], args)
         assert quality_summary.config_key(planned) == quality_summary.config_key(run), run

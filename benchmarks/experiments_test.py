@@ -27,12 +27,19 @@ def test_every_configuration_builds_a_model_config():
     assert experiments.model_settings("default") == {}
     assert experiments.model_settings("paper") == {
         "hidden_dim": 64,
+        "num_blocks": 2,
+        "num_heads": 1,
         "aggregation_residual": False,
         "training_loss": "bce",
         "dropout": 0.2,
     }
     recbole = ModelConfig(**experiments.model_settings("recbole"))
-    assert (recbole.num_heads, recbole.ffn_dim, recbole.ffn_activation) == (2, 256, "gelu")
+    assert (recbole.num_blocks, recbole.num_heads) == (2, 2)
+    assert (recbole.ffn_dim, recbole.ffn_activation) == (256, "gelu")
+    # The published configurations keep their 2 blocks of 1 head under the product's 3 of 2.
+    for name in ("paper", "sasrec_plus", "plus_batch_128", "plus_pool_20_top_8"):
+        published = ModelConfig(**experiments.model_settings(name))
+        assert (published.num_blocks, published.num_heads) == (2, 1), name
     with pytest.raises(ConfigError, match="unknown configuration 'best'"):
         experiments.model_settings("best")
 
