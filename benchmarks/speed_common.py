@@ -42,10 +42,23 @@ def ml1m_parser(doc: str, results_name: str, variants: bool = True) -> argparse.
     return p
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The processor's model name (Linux's /proc/cpuinfo), else what `platform` knows:
+    speed results differ between processors with the same number of cores."""
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment(setup: str, **extra) -> dict:
     """The machine and the setup a result was measured on."""
     return {
         "cpus": os.cpu_count(),
+        "cpu": cpu_model(),
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d"),
         "setup": setup,

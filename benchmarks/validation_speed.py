@@ -34,7 +34,13 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from speed_common import environment, ingested_ml1m, ml1m_parser, write_results  # noqa: E402
+from speed_common import (  # noqa: E402
+    describe_defaults,
+    environment,
+    ingested_ml1m,
+    ml1m_parser,
+    write_results,
+)
 
 
 def _scorer(model, way: str):
@@ -112,8 +118,10 @@ def main() -> int:
     args = p.parse_args()
     with ingested_ml1m(args.shared_data) as outputs:
         results = measure(outputs, args.variants, args.rounds)
+    from sair_keras.data import EVAL_BATCH_SIZE
+
     results["environment"] = environment(
-        "ML-1M validation, max_len 150, batch 512, hidden 64, 2 blocks, L=10, K=3",
+        f"ML-1M validation, batch {EVAL_BATCH_SIZE}; the model of {describe_defaults()}",
         note=args.note,
     )
     write_results(args.results, results)
