@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,7 @@ import time
 from pathlib import Path
 
 import psutil
+from speed_common import environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BEAM_ARGS = ["--", "--direct_running_mode=multi_processing", "--direct_num_workers=2"]
@@ -145,14 +144,10 @@ def main() -> int:
             else:
                 results[case] = run_synthetic_20m(work)
             print(f"{case}: {json.dumps(results[case])}", flush=True)
-    results["environment"] = {
-        "runner": "DirectRunner, direct_running_mode=multi_processing, direct_num_workers=2",
-        "cpus": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "peak_rss_mb": "sum of the resident memory of the runner and its worker processes",
-        "date": time.strftime("%Y-%m-%d"),
-    }
+    results["environment"] = environment(
+        "DirectRunner, direct_running_mode=multi_processing, direct_num_workers=2",
+        peak_rss_mb="sum of the resident memory of the runner and its worker processes",
+    )
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {results_path}")

@@ -44,10 +44,8 @@ import contextlib  # noqa: E402
 import fcntl  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import experiments  # noqa: E402
@@ -64,6 +62,7 @@ from quality_summary import (  # noqa: E402
     headline,
     to_json,
 )
+from speed_common import environment  # noqa: E402
 
 from components.sequence_gen.config import ITEM_CATALOGS  # noqa: E402
 from sair_keras.config import VARIANTS, ConfigError, TrainConfig  # noqa: E402
@@ -639,12 +638,7 @@ def main() -> int:
             **headline(runs),
             "configurations": configurations(runs),
             "runs": runs,
-            "environment": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "date": time.strftime("%Y-%m-%d"),
-                "command": " ".join(["python", *portable_argv(sys.argv)]),
-            },
+            "environment": environment(command=" ".join(["python", *portable_argv(sys.argv)])),
         }
         tmp = results_path.with_suffix(".json.tmp")
         tmp.write_text(to_json(result))

@@ -25,19 +25,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-import psutil  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ingest import BEAM_ARGS, measure  # noqa: E402
-from speed_common import describe_defaults  # noqa: E402
+from speed_common import describe_defaults, environment  # noqa: E402
 
 STAGES = ("synthesize", "ingest", "train", "evaluate", "recommend")
 L, K = 20, 8  # the paper's ML-20M interests
@@ -149,14 +145,10 @@ def main() -> int:
             print(f"running {stage} ...", flush=True)
             results[stage] = run_stage(stage, work)
             print(f"{stage}: {json.dumps(results[stage])}", flush=True)
-            results["environment"] = {
-                "cpus": os.cpu_count(),
-                "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                "python": platform.python_version(),
-                "date": time.strftime("%Y-%m-%d"),
-                "peak_rss_mb": "sum of the resident memory of the stage's process tree",
-                "model": "sair, " + describe_defaults(num_interests=L, top_k=K),
-            }
+            results["environment"] = environment(
+                "sair, " + describe_defaults(num_interests=L, top_k=K),
+                peak_rss_mb="sum of the resident memory of the stage's process tree",
+            )
             path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {path}")
     return 0

@@ -22,16 +22,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import textwrap  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from speed_common import environment  # noqa: E402
 
 TIMER = textwrap.dedent("""
     import json, os, sys, time
@@ -148,14 +148,11 @@ def main() -> int:
         )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["model"] = source
-    result["environment"] = {
-        "cpus": os.cpu_count(),
-        "load_average_after": [round(v, 2) for v in os.getloadavg()],
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
-        "how": "tf.saved_model.load in a fresh process, the `recommend` signature called "
+    result["environment"] = environment(
+        "tf.saved_model.load in a fresh process, the `recommend` signature called "
         "directly (what TF Serving runs, without its RPC layer); goal p99_ms < 20",
-    }
+        load_average_after=[round(v, 2) for v in os.getloadavg()],
+    )
     path = Path(args.results)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")

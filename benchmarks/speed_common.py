@@ -54,16 +54,21 @@ def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
     return platform.processor() or platform.machine()
 
 
-def environment(setup: str, **extra) -> dict:
-    """The machine and the setup a result was measured on."""
-    return {
+def environment(setup: str | None = None, **extra) -> dict:
+    """The machine (cores, processor, memory, Python) and the setup a result was measured
+    on; `extra` adds what one benchmark records beside them."""
+    import psutil
+
+    env = {
         "cpus": os.cpu_count(),
         "cpu": cpu_model(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d"),
-        "setup": setup,
-        **extra,
     }
+    if setup is not None:
+        env["setup"] = setup
+    return {**env, **extra}
 
 
 @contextlib.contextmanager

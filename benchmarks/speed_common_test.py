@@ -16,3 +16,10 @@ def test_the_environment_names_the_processor(tmp_path):
     env = speed_common.environment("a setup", tf_threads=1)
     assert env["cpu"] == speed_common.cpu_model()
     assert (env["setup"], env["tf_threads"], env["cpus"] >= 1) == ("a setup", 1, True)
+
+
+def test_the_environment_without_a_setup_records_the_machine_and_the_extras():
+    env = speed_common.environment(command="python benchmarks/quality.py --dataset ml-100k")
+    assert "setup" not in env
+    assert env["memory_gb"] > 0 and env["cpu"] and env["python"].startswith("3.")
+    assert env["command"] == "python benchmarks/quality.py --dataset ml-100k"
