@@ -16,7 +16,8 @@ cd "$SAIR_ROOT"
 source scripts/bootstrap.sh
 sair_ensure_venv "$SAIR_ROOT"
 python=$SAIR_VENV_PY
-CANDIDATES=(default sasrec_plus pre_layer_norm cosine gbce
+CANDIDATES=(default sasrec_plus pre_layer_norm cosine gbce sampled_softmax
+  sampled_softmax_1024 sampled_softmax_mixed
   softmax_pool_20_top_8 plus_pool_20_top_8 plus_batch_128 recbole dropout_0.2
   blocks_4_dropout_0.2 blocks_4_pre_layer_norm untied_output no_categories ffn_4x_gelu
   hidden_256 ligr)
