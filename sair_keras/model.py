@@ -107,6 +107,16 @@ def sampling_log_q(
     return tf.math.log(tf.maximum(expected, 1e-12))
 
 
+def gbce_logit_offset(num_negatives: int) -> float:
+    """The constant added to every score inside gBCE: −log(num_negatives), the log-odds of
+    the positive among its `num_negatives` + 1 candidates before anything is learned.
+    Rankings do not change (every score moves alike). Without it the scores start near 0,
+    where BCE over many negatives first drags every score down together; with the item
+    table shared by inputs and outputs, that stalls learning for hundreds of steps (the
+    toy task of `model_test.test_each_objective_learns_a_toy_task`)."""
+    return -float(np.log(num_negatives))
+
+
 def gbce_beta(num_negatives: int, num_real_items: int, t: float) -> float:
     """β of gBCE (Petrov & Macdonald, RecSys 2023): with the sampling rate
     α = num_negatives / (num_real_items − 1), β = α (t (1 − 1/α) + 1/α)."""
@@ -364,8 +374,10 @@ class SAIRModel(keras.Model):
         candidates = sample_shared_negatives(positives, self.num_items, c.num_negatives, share)
         neg = tf.matmul(e, tf.gather(table, candidates), transpose_b=True)  # [P, M]
         hit = positives[:, None] == candidates[None, :]  # the positive among the negatives
-        if c.training_loss == "gbce":  # −β log σ(s_pos) − Σ log(1 − σ(s_neg))
+        if c.training_loss == "gbce":  # −β log σ(s_pos + o) − Σ log(1 − σ(s_neg + o))
             beta = gbce_beta(c.num_negatives, self.num_items - features.FIRST_ITEM_INDEX, c.gbce_t)
+            offset = gbce_logit_offset(c.num_negatives)
+            pos, neg = pos + offset, neg + offset
             negative_terms = tf.where(hit, 0.0, tf.math.softplus(neg))
             return tf.reduce_sum(beta * tf.math.softplus(-pos) + tf.reduce_sum(negative_terms, -1))
         # Sampled softmax with the logQ correction, accidental hits removed.
