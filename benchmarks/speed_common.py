@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -57,8 +59,6 @@ def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
 def environment(setup: str | None = None, **extra) -> dict:
     """The machine (cores, processor, memory, Python) and the setup a result was measured
     on; `extra` adds what one benchmark records beside them."""
-    import psutil
-
     env = {
         "cpus": os.cpu_count(),
         "cpu": cpu_model(),
