@@ -16,6 +16,12 @@ have, kept out of the product's `ModelConfig`.
 - `encoder_block`: "ligr" builds the encoder of `LiGRBlock`s (pre-LayerNorm, gated
   residuals, a SwiGLU FFN of `ffn_dim`; eSASRec's blocks) instead of the product's
   `CausalSelfAttentionBlock`s ("transformer"); every variant.
+- `output_mixture`: the K kept interests score apart, as a mixture of softmaxes (Yang et
+  al., "Breaking the Softmax Bottleneck", ICLR 2018) in place of eq. 10's one fused vector:
+  `p(j) = Σ_k w_k softmax_j(<H_id, e_k>)`, `e_k = LN(F + I''_k)`, `w = softmax(val)` (eq. 9)
+  (sair, sair_label; the full softmax only). Training, validation and the sampled and
+  full-catalog metrics rank by `log p(j)`; the model has no single user vector, so it
+  exports no serving model.
 
 A named configuration (`benchmarks/configs/*.yaml`) sets them in its `ablations` section,
 beside the `model` section of ModelConfig's fields (`experiments.Ablations`); a run records
@@ -34,6 +40,7 @@ import tensorflow as tf
 import tf_keras as keras
 from experiments import Ablations
 
+from sair_keras import features
 from sair_keras.config import ModelConfig
 from sair_keras.encoder import (
     CausalSelfAttention,
@@ -130,6 +137,30 @@ class LayerNormAggregation(InterestAggregation):
         config = super().get_config()
         config.update(layer_norm=self.layer_norm_output)
         return config
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
+class MixtureAggregation(InterestAggregation):
+    """`InterestAggregation` whose K slots stay apart (`components`), for a mixture of
+    softmaxes over them: `e_k = LN(F + I''_k)` with the residual (`I''_k` without it), the
+    product's FFN per slot, its dropout and LayerNorm; `call` is still eq. 10's fused vector.
+
+    Args: as `InterestAggregation`.
+    """
+
+    def components(self, indices, values, f, pool, mask, training=None) -> tf.Tensor:
+        """`[B, N, K, D]`: each slot's user vector, zero at padded positions. With the
+        residual the last FFN layer starts at zero, so every slot starts at LN(F)."""
+        del values  # the mixture weights, `softmax(values)`, are the caller's
+        k, d = self.num_slots, self.hidden_dim
+        b, n = tf.shape(f)[0], tf.shape(f)[1]
+        slots = tf.einsum("bnke,ked->bnkd", self.hidden(indices, f, pool), self.w2) + self.b2
+        slots = self.dropout_layer(slots, training=training)
+        # Slot-major rows [B, N·K, D]: the LayerNorm was built for rank-3 inputs.
+        out = self.combine(
+            tf.repeat(f, k, axis=1), tf.reshape(slots, [b, n * k, d]), tf.repeat(mask, k, axis=1)
+        )
+        return tf.reshape(out, [b, n, k, d])
 
 
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
@@ -329,6 +360,19 @@ class AblationModel(SAIRModel):
         if ablations.output_layer == "untied":
             self.output_table = ItemOutputTable(self.num_items, name="output_table")
             self.output_table.build(tf.TensorShape([None, c.hidden_dim]))  # scores need no call
+        if ablations.output_mixture:
+            if c.training_loss != "softmax" or ablations.aggregation_layer_norm is not None:
+                raise ValueError(
+                    "output_mixture trains the full softmax (training_loss 'softmax', got "
+                    f"{c.training_loss!r}) with the product's aggregation LayerNorm"
+                )
+            self.aggregation = MixtureAggregation(
+                self.aggregation.num_slots,
+                c.hidden_dim,
+                c.dropout,
+                c.aggregation_residual,
+                name="interest_aggregation",
+            )
         layer_norm = ablations.aggregation_layer_norm
         if layer_norm is not None and layer_norm != c.aggregation_residual:
             self.aggregation = LayerNormAggregation(
@@ -355,6 +399,64 @@ class AblationModel(SAIRModel):
         if self.output_table is None:
             return e
         return tf.concat([e, tf.ones_like(e[..., :1])], axis=-1)
+
+    # ------------------------------------------------------------ the output mixture
+
+    def mixture(self, item_seq, training=None, last_only=False):
+        """With `output_mixture`: the slots' user vectors `e_k` as they score
+        (`user_vectors`), `[B, N, K, D]`, and `log w` `[B, N, K]`, at every position or at
+        the last only (`[B, K, D]`, `[B, K]`)."""
+        item_seq = tf.cast(item_seq, tf.int64)
+        f, mask = self._encode(item_seq, training)
+        indices, values, pool = self._select(f, mask, training)
+        if last_only:
+            indices, values, f, mask = (t[:, -1:] for t in (indices, values, f, mask))
+        e = self.aggregation.components(indices, values, f, pool, mask, training=training)
+        e, log_w = self.user_vectors(e), tf.nn.log_softmax(values, axis=-1)
+        return (e[:, 0], log_w[:, 0]) if last_only else (e, log_w)
+
+    def mixture_log_probabilities(self, e, log_w) -> tf.Tensor:
+        """`log p(j) = logsumexp_k(log w_k + <H_j, e_k> − log Z_k)` for every item index
+        (`Z_k` over the real items): `e` `[P, K, D]`, `log_w` `[P, K]` → `[P, items]`."""
+        logits = tf.einsum("pkd,jd->pkj", e, self.item_vectors())
+        log_z = tf.reduce_logsumexp(logits[..., features.FIRST_ITEM_INDEX :], axis=-1)
+        return tf.reduce_logsumexp((log_w - log_z)[..., None] + logits, axis=1)
+
+    def _ranking_loss_terms(self, item_seq, negatives, training):
+        if not self.ablations.output_mixture:
+            return super()._ranking_loss_terms(item_seq, negatives, training)
+        item_seq = tf.cast(item_seq, tf.int64)
+        inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])  # as the product's objective
+        real = tf.where((inputs != features.PAD_INDEX) & (item_seq != features.PAD_INDEX))
+        e, log_w = self.mixture(inputs, training)
+        e, log_w, positives = (tf.gather_nd(t, real) for t in (e, log_w, item_seq))
+        log_p = self.mixture_log_probabilities(e, log_w)
+        positive = tf.gather(log_p, positives, batch_dims=1)
+        return -tf.reduce_sum(positive), tf.cast(tf.shape(real)[0], tf.float32)
+
+    def catalog_scores(self, item_seq) -> tf.Tensor:
+        """With `output_mixture`, `log p(j)` of every item index after each history."""
+        if not self.ablations.output_mixture:
+            return super().catalog_scores(item_seq)
+        return self.mixture_log_probabilities(*self.mixture(item_seq, last_only=True))
+
+    def candidate_scores(self, data) -> tf.Tensor:
+        if not self.ablations.output_mixture:
+            return super().candidate_scores(data)
+        candidates = tf.concat(
+            [
+                tf.reshape(tf.cast(data[features.TARGET], tf.int64), [-1, 1]),
+                tf.cast(data[features.NEGATIVES], tf.int64),
+            ],
+            axis=1,
+        )
+        scores = self.catalog_scores(data[features.ITEM_SEQ])
+        return tf.gather(scores, candidates, batch_dims=1)
+
+    def last_position(self, item_seq, training=None) -> tf.Tensor:
+        if self.ablations.output_mixture:
+            raise ValueError("with output_mixture the model has no single user vector")
+        return super().last_position(item_seq, training)
 
     def train_step(self, data):
         logs = super().train_step(data)

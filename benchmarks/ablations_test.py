@@ -68,6 +68,7 @@ def test_configurations_split_into_model_settings_and_ablations():
         ({"interaction_residual": True}, "sair_full", "not to variant 'sair_full'"),
         ({"output_layer": "shared"}, "sair", "unknown output_layer 'shared'"),
         ({"encoder_block": "moe"}, "sasrec", "unknown encoder_block 'moe'"),
+        ({"output_mixture": True}, "sasrec", "not to variant 'sasrec'"),
     ],
 )
 def test_bad_switches_name_the_value(switches, variant, message):
@@ -397,3 +398,88 @@ def test_ligr_blocks_refuse_the_product_block_settings_they_do_not_read():
     config = ModelConfig(variant="sair", norm_first=True, **SMALL)
     with pytest.raises(ValueError, match="norm_first and ffn_activation do not apply"):
         ablations.build_model(CATALOG, config, experiments.Ablations(encoder_block="ligr"))
+
+
+def _mixture_model(**settings):
+    config = ModelConfig(variant="sair", **{**SMALL, "training_loss": "softmax", **settings})
+    return ablations.build_model(CATALOG, config, experiments.Ablations(output_mixture=True))
+
+
+def _log_softmax_over_real_items(scores: np.ndarray) -> np.ndarray:
+    real = scores[..., features.FIRST_ITEM_INDEX :]
+    top = real.max(-1, keepdims=True)
+    return scores - (top + np.log(np.exp(real - top).sum(-1, keepdims=True)))
+
+
+def test_output_mixture_starts_as_the_product_model_under_its_log_softmax():
+    # The slots' last FFN layers start at zero: every slot is LN(F), and the mixture of K
+    # equal softmaxes is the product's softmax, in scores and in the objective.
+    model = _mixture_model()
+    assert type(model.aggregation) is ablations.MixtureAggregation
+    product = ablations.build_model(
+        CATALOG,
+        ModelConfig(variant="sair", training_loss="softmax", **SMALL),
+        experiments.Ablations(),
+    )
+    product.set_weights(model.get_weights())
+    got = model.catalog_scores(SEQ).numpy()[:, features.FIRST_ITEM_INDEX :]
+    expected = _log_softmax_over_real_items(product.catalog_scores(SEQ).numpy())
+    np.testing.assert_allclose(got, expected[:, features.FIRST_ITEM_INDEX :], atol=1e-5)
+    np.testing.assert_allclose(
+        float(model.next_item_loss(SEQ)), float(product.next_item_loss(SEQ)), rtol=1e-5
+    )
+
+
+def test_output_mixture_ranks_by_the_log_probability_of_its_weighted_softmaxes(tmp_path):
+    model = _mixture_model()
+    w2 = model.aggregation.w2  # a live head: the slots differ
+    w2.assign(tf.random.stateless_normal(w2.shape, seed=[5, 6], stddev=0.5))
+    e, log_w = (t.numpy() for t in model.mixture(SEQ, last_only=True))  # [B, K, D], [B, K]
+    assert e.shape == (2, SMALL["top_k"], SMALL["hidden_dim"])
+    np.testing.assert_allclose(np.exp(log_w).sum(-1), 1.0, rtol=1e-5)
+    table = model.item_vectors().numpy()
+    per_slot = _log_softmax_over_real_items(np.einsum("bkd,jd->bkj", e, table))
+    mixed = np.log(np.einsum("bk,bkj->bj", np.exp(log_w), np.exp(per_slot)))
+    scores = model.catalog_scores(SEQ).numpy()
+    real = slice(features.FIRST_ITEM_INDEX, None)
+    np.testing.assert_allclose(scores[:, real], mixed[:, real], rtol=1e-4, atol=1e-4)
+    assert np.abs(np.exp(scores[:, real]).sum(-1) - 1).max() < 1e-4  # a distribution
+    # The slots differ, so the mixture is not one softmax of their mean.
+    assert np.abs(scores[:, real] - per_slot.mean(1)[:, real]).max() > 1e-3
+    batch = {
+        features.ITEM_SEQ: SEQ,
+        features.TARGET: tf.constant([4, 13], tf.int64),
+        features.NEGATIVES: tf.constant([[7, 21, 0], [2, 30, 25]], tf.int64),
+    }
+    candidates = np.array([[4, 7, 21, 0], [13, 2, 30, 25]])
+    np.testing.assert_allclose(
+        model.candidate_scores(batch).numpy(), np.take_along_axis(scores, candidates, 1), rtol=1e-5
+    )
+    # The objective is the mean −log p(next item) over the real positions, and trains the
+    # slots' layers and the item table.
+    inputs = np.pad(SEQ.numpy()[:, :-1], [[0, 0], [1, 0]])
+    e_all, log_w_all = (t.numpy() for t in model.mixture(inputs))  # [B, N, K, D], [B, N, K]
+    real_rows = (inputs != 0) & (SEQ.numpy() != 0)
+    slot_log_p = _log_softmax_over_real_items(np.einsum("bnkd,jd->bnkj", e_all, table))
+    log_p = np.log(np.einsum("bnk,bnkj->bnj", np.exp(log_w_all), np.exp(slot_log_p)))
+    target_log_p = np.take_along_axis(log_p, SEQ.numpy()[..., None], -1)[..., 0]
+    np.testing.assert_allclose(
+        float(model.next_item_loss(SEQ)), -target_log_p[real_rows].mean(), rtol=1e-4
+    )
+    with tf.GradientTape() as tape:
+        loss = model.next_item_loss(SEQ, training=True)
+    grads = tape.gradient(loss, [w2, model.embedding.item_embedding])
+    assert np.isfinite(float(loss))
+    assert all(float(tf.reduce_sum(tf.abs(tf.convert_to_tensor(g)))) > 0 for g in grads)
+    with pytest.raises(ValueError, match="no single user vector"):
+        model.last_position(SEQ)
+    model.save(str(tmp_path / "model"))
+    loaded = keras.models.load_model(str(tmp_path / "model"))
+    assert type(loaded.aggregation) is ablations.MixtureAggregation
+    assert loaded.ablations.changed() == {"output_mixture": True}
+    np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), scores, rtol=1e-5, atol=1e-5)
+
+
+def test_output_mixture_refuses_a_sampled_objective():
+    with pytest.raises(ValueError, match="output_mixture trains the full softmax"):
+        _mixture_model(training_loss="sampled_softmax")

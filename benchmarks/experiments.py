@@ -33,13 +33,14 @@ ENCODER_BLOCKS = ("transformer", "ligr")
 class Ablations:
     """Switches of SAIR that only the benchmarks run (`ablations`, which builds them):
     `interaction_residual`, `balance_weight`, `aggregation_layer_norm`, `output_layer`,
-    `encoder_block`. The defaults are the product's model."""
+    `encoder_block`, `output_mixture`. The defaults are the product's model."""
 
     interaction_residual: bool = False
     balance_weight: float = 0.0
     aggregation_layer_norm: bool | None = None
     output_layer: str = "tied"
     encoder_block: str = "transformer"
+    output_mixture: bool = False
 
     def __post_init__(self) -> None:
         if self.balance_weight < 0:
@@ -59,6 +60,7 @@ class Ablations:
         for name, on in (
             ("interaction_residual", self.interaction_residual),
             ("balance_weight", self.balance_weight > 0),
+            ("output_mixture", self.output_mixture),
         ):
             if on and variant not in SELECTING_VARIANTS:
                 raise ConfigError(
@@ -79,7 +81,9 @@ class Ablations:
 ABLATION_FIELDS = frozenset(f.name for f in dataclasses.fields(Ablations))
 # The switches only the interest head reads (`output_layer` and `encoder_block` change
 # every variant).
-HEAD_ABLATIONS = frozenset({"interaction_residual", "balance_weight", "aggregation_layer_norm"})
+HEAD_ABLATIONS = frozenset(
+    {"interaction_residual", "balance_weight", "aggregation_layer_norm", "output_mixture"}
+)
 
 # Settings only the interest head reads: `sasrec` (no head) is the same model
 # whatever they are.

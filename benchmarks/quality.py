@@ -289,7 +289,10 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
     tf.keras.utils.set_random_seed(seed)
     model_config, train_config = run_configs(dataset, variant, seed, args)
     catalog = Catalog.load(outputs.vocabulary_dir)
-    model = ablations.build_model(catalog, model_config, experiments.ablations(_source(args)))
+    switches = experiments.ablations(_source(args))
+    model = ablations.build_model(catalog, model_config, switches)
+    # The head's diagnostics read its one fused vector, which the output mixture lacks.
+    head_diagnostics = variant != "sasrec" and not switches.output_mixture
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model_config.max_len
     train_ds = data.train_dataset(split("train"), train_config.batch_size, max_len, seed=seed)
@@ -358,9 +361,9 @@ def run_variant(outputs, dataset: str, variant: str, seed: int, args) -> dict:
         if variant == "sasrec"
         else diagnostics.model_interest_usage(model, test_ds),
         # What the interest head adds to the encoder's output (None for sasrec).
-        "head_share": None if variant == "sasrec" else diagnostics.model_head_share(model, test_ds),
+        "head_share": diagnostics.model_head_share(model, test_ds) if head_diagnostics else None,
         # Test metrics with the head changed at inference: do the interests matter?
-        "head_ablation": None if variant == "sasrec" else diagnostics.head_ablation(model, test_ds),
+        "head_ablation": diagnostics.head_ablation(model, test_ds) if head_diagnostics else None,
         # The command that ran it (the file's `environment.command` is only the last one).
         "command": " ".join(["python", *portable_argv(sys.argv)]),
         "_checkpoint_dir": str(checkpoint_dir),

@@ -218,9 +218,9 @@ class InterestAggregation(keras.layers.Layer):
             fused = self.layer_norm(fused)
         return fused * tf.cast(mask, fused.dtype)[..., None]
 
-    def fuse(self, indices, values, f, pool):
-        """`Σ_k w_k I''_k` (eqs. 8-10), `[B, N, D]`: the head's output before the dropout,
-        the residual and the mask."""
+    def hidden(self, indices, f, pool):
+        """Each slot's first FFN layer on `I'_k = C[idx_k] + F` (eq. 8):
+        `ReLU(W1_k I'_k + b1_k)`, `[B, N, K, D]`."""
         k, d = self.num_slots, self.hidden_dim
         b, n = tf.shape(f)[0], tf.shape(f)[1]
         pool_size = tf.shape(pool)[0]
@@ -231,7 +231,14 @@ class InterestAggregation(keras.layers.Layer):
         f_part = tf.reshape(
             tf.matmul(tf.reshape(f, [-1, d]), tf.reshape(self.w1, [d, k * d])), [b, n, k, d]
         )
-        h = tf.nn.relu(interest_part + f_part + self.b1)  # eq. 8 and the first FFN layer
+        return tf.nn.relu(interest_part + f_part + self.b1)
+
+    def fuse(self, indices, values, f, pool):
+        """`Σ_k w_k I''_k` (eqs. 8-10), `[B, N, D]`: the head's output before the dropout,
+        the residual and the mask."""
+        k, d = self.num_slots, self.hidden_dim
+        b, n = tf.shape(f)[0], tf.shape(f)[1]
+        h = self.hidden(indices, f, pool)
         weights = tf.nn.softmax(values, axis=-1)  # eq. 9
         weighted = tf.reshape(h * weights[..., None], [-1, k * d])
         fused = tf.matmul(weighted, tf.reshape(self.w2, [k * d, d]))  # eq. 10
