@@ -49,7 +49,7 @@ from sair_keras.encoder import (
     attention_bias,
 )
 from sair_keras.interests import InterestAggregation, InterestInteraction
-from sair_keras.model import SAIRModel
+from sair_keras.model import SAIRModel, evaluation_candidates, next_item_inputs
 from sair_keras.model import build_model as build_product_model
 
 
@@ -426,8 +426,8 @@ class AblationModel(SAIRModel):
         if not self.ablations.output_mixture:
             return super()._ranking_loss_terms(item_seq, negatives, training)
         item_seq = tf.cast(item_seq, tf.int64)
-        inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])  # as the product's objective
-        real = tf.where((inputs != features.PAD_INDEX) & (item_seq != features.PAD_INDEX))
+        inputs, real = next_item_inputs(item_seq)
+        real = tf.where(real)
         e, log_w = self.mixture(inputs, training)
         e, log_w, positives = (tf.gather_nd(t, real) for t in (e, log_w, item_seq))
         log_p = self.mixture_log_probabilities(e, log_w)
@@ -443,15 +443,8 @@ class AblationModel(SAIRModel):
     def candidate_scores(self, data) -> tf.Tensor:
         if not self.ablations.output_mixture:
             return super().candidate_scores(data)
-        candidates = tf.concat(
-            [
-                tf.reshape(tf.cast(data[features.TARGET], tf.int64), [-1, 1]),
-                tf.cast(data[features.NEGATIVES], tf.int64),
-            ],
-            axis=1,
-        )
         scores = self.catalog_scores(data[features.ITEM_SEQ])
-        return tf.gather(scores, candidates, batch_dims=1)
+        return tf.gather(scores, evaluation_candidates(data), batch_dims=1)
 
     def last_position(self, item_seq, training=None) -> tf.Tensor:
         if self.ablations.output_mixture:

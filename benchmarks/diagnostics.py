@@ -163,6 +163,7 @@ def head_ablation(model, batches: Iterable[dict], cutoffs: tuple[int, ...] = (10
         the head's LayerNorm; only with the residual (without it the head is the whole
         output) else None.
     """
+    from sair_keras.model import evaluation_candidates
     from sair_keras.train import rank_metrics  # train imports the model, as we do
 
     agg = model.aggregation
@@ -172,13 +173,7 @@ def head_ablation(model, batches: Iterable[dict], cutoffs: tuple[int, ...] = (10
         mask = seq != features.PAD_INDEX
         parts = head_parts(model, seq)
         f = parts["features"]
-        candidates = tf.concat(
-            [
-                tf.reshape(tf.cast(batch[features.TARGET], tf.int64), [-1, 1]),
-                tf.cast(batch[features.NEGATIVES], tf.int64),
-            ],
-            axis=1,
-        )
+        candidates = evaluation_candidates(batch)
         heads = {"model": parts["head"], "swapped_interests": parts["swapped_head"]}
         if agg.residual:
             heads["without_head"] = tf.zeros_like(f)

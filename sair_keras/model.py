@@ -335,13 +335,9 @@ class SAIRModel(keras.Model):
     def _ranking_loss_terms(self, item_seq, negatives, training) -> tuple[tf.Tensor, tf.Tensor]:
         """`next_item_loss` as (sum over the real positions, their count)."""
         item_seq = tf.cast(item_seq, tf.int64)
-        # Predict item t+1 from the prefix up to t: shift right by one slot, keeping the
-        # most recent input at the last slot as in evaluation.
-        inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])
+        inputs, real = next_item_inputs(item_seq)
         positives = item_seq
-        mask = tf.cast(
-            (inputs != features.PAD_INDEX) & (positives != features.PAD_INDEX), tf.float32
-        )
+        mask = tf.cast(real, tf.float32)
         if negatives is not None:
             negatives = tf.cast(negatives, tf.int64)
             if self.model_config.exclude_seen:
@@ -396,14 +392,7 @@ class SAIRModel(keras.Model):
     def candidate_scores(self, data) -> tf.Tensor:
         """Scores of `[target, negatives…]` after each history: `[B, 1 + M]`."""
         user = self.last_position(tf.cast(data[features.ITEM_SEQ], tf.int64))
-        candidates = tf.concat(
-            [
-                tf.reshape(tf.cast(data[features.TARGET], tf.int64), [-1, 1]),
-                tf.cast(data[features.NEGATIVES], tf.int64),
-            ],
-            axis=1,
-        )
-        return self.score(user, candidates)
+        return self.score(user, evaluation_candidates(data))
 
     def test_step(self, data):
         ranks = self.eval_ranks(data)
@@ -447,6 +436,25 @@ class SAIRModel(keras.Model):
             "max_item_categories": self.max_item_categories,
             "name": self.name,
         }
+
+
+def next_item_inputs(item_seq: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """What the model reads to predict each item of `item_seq` `[B, N]` (left-padded): the
+    sequence shifted right by one slot, so that the most recent input sits at the last slot
+    as in evaluation, and where an input and its next item are both real (bool `[B, N]`)."""
+    inputs = tf.pad(item_seq[:, :-1], [[0, 0], [1, 0]])
+    return inputs, (inputs != features.PAD_INDEX) & (item_seq != features.PAD_INDEX)
+
+
+def evaluation_candidates(data) -> tf.Tensor:
+    """`[target, negatives…]` of each evaluation example, int64 `[B, 1 + M]`."""
+    return tf.concat(
+        [
+            tf.reshape(tf.cast(data[features.TARGET], tf.int64), [-1, 1]),
+            tf.cast(data[features.NEGATIVES], tf.int64),
+        ],
+        axis=1,
+    )
 
 
 def seen_before_target(data) -> tf.Tensor:
