@@ -22,6 +22,9 @@ have, kept out of the product's `ModelConfig`.
   (sair, sair_label; the full softmax only). Training, validation and the sampled and
   full-catalog metrics rank by `log p(j)`; the model has no single user vector, so it
   exports no serving model.
+- `mixture_weights`: "uniform" weighs the output mixture's K slots equally, `w_k = 1/K`,
+  instead of eq. 9's `softmax(val)` ("selection"): every kept interest scores however
+  peaked the selection's values are.
 
 A named configuration (`benchmarks/configs/*.yaml`) sets them in its `ablations` section,
 beside the `model` section of ModelConfig's fields (`experiments.Ablations`); a run records
@@ -412,7 +415,11 @@ class AblationModel(SAIRModel):
         if last_only:
             indices, values, f, mask = (t[:, -1:] for t in (indices, values, f, mask))
         e = self.aggregation.components(indices, values, f, pool, mask, training=training)
-        e, log_w = self.user_vectors(e), tf.nn.log_softmax(values, axis=-1)
+        if self.ablations.mixture_weights == "uniform":
+            log_w = tf.fill(tf.shape(values), -tf.math.log(float(self.top_k.top_k)))
+        else:
+            log_w = tf.nn.log_softmax(values, axis=-1)
+        e = self.user_vectors(e)
         return (e[:, 0], log_w[:, 0]) if last_only else (e, log_w)
 
     def mixture_log_probabilities(self, e, log_w) -> tf.Tensor:

@@ -69,6 +69,8 @@ def test_configurations_split_into_model_settings_and_ablations():
         ({"output_layer": "shared"}, "sair", "unknown output_layer 'shared'"),
         ({"encoder_block": "moe"}, "sasrec", "unknown encoder_block 'moe'"),
         ({"output_mixture": True}, "sasrec", "not to variant 'sasrec'"),
+        ({"mixture_weights": "uniform"}, "sair", "applies to output_mixture only"),
+        ({"output_mixture": True, "mixture_weights": "max"}, "sair", "unknown mixture_weights"),
     ],
 )
 def test_bad_switches_name_the_value(switches, variant, message):
@@ -400,9 +402,10 @@ def test_ligr_blocks_refuse_the_product_block_settings_they_do_not_read():
         ablations.build_model(CATALOG, config, experiments.Ablations(encoder_block="ligr"))
 
 
-def _mixture_model(**settings):
+def _mixture_model(mixture_weights="selection", **settings):
     config = ModelConfig(variant="sair", **{**SMALL, "training_loss": "softmax", **settings})
-    return ablations.build_model(CATALOG, config, experiments.Ablations(output_mixture=True))
+    switches = experiments.Ablations(output_mixture=True, mixture_weights=mixture_weights)
+    return ablations.build_model(CATALOG, config, switches)
 
 
 def _log_softmax_over_real_items(scores: np.ndarray) -> np.ndarray:
@@ -477,6 +480,27 @@ def test_output_mixture_ranks_by_the_log_probability_of_its_weighted_softmaxes(t
     loaded = keras.models.load_model(str(tmp_path / "model"))
     assert type(loaded.aggregation) is ablations.MixtureAggregation
     assert loaded.ablations.changed() == {"output_mixture": True}
+    np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), scores, rtol=1e-5, atol=1e-5)
+
+
+def test_uniform_mixture_weighs_the_kept_slots_equally(tmp_path):
+    model = _mixture_model("uniform")
+    w2 = model.aggregation.w2
+    w2.assign(tf.random.stateless_normal(w2.shape, seed=[5, 6], stddev=0.5))
+    e, log_w = (t.numpy() for t in model.mixture(SEQ, last_only=True))
+    np.testing.assert_allclose(np.exp(log_w), 1 / SMALL["top_k"], rtol=1e-6)
+    per_slot = _log_softmax_over_real_items(np.einsum("bkd,jd->bkj", e, model.item_vectors()))
+    real = slice(features.FIRST_ITEM_INDEX, None)
+    mixed = np.log(np.exp(per_slot).mean(1))
+    scores = model.catalog_scores(SEQ).numpy()
+    np.testing.assert_allclose(scores[:, real], mixed[:, real], rtol=1e-4, atol=1e-4)
+    # The selection's weights would rank differently.
+    selected = _mixture_model()
+    selected.set_weights(model.get_weights())
+    assert np.abs(selected.catalog_scores(SEQ).numpy()[:, real] - scores[:, real]).max() > 1e-3
+    model.save(str(tmp_path / "model"))
+    loaded = keras.models.load_model(str(tmp_path / "model"))
+    assert loaded.ablations.changed() == {"output_mixture": True, "mixture_weights": "uniform"}
     np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), scores, rtol=1e-5, atol=1e-5)
 
 

@@ -27,13 +27,15 @@ CONFIG_DIRS = (ROOT / "benchmarks" / "configs", ROOT / "configs")
 SELECTING_VARIANTS = ("sair", "sair_label")  # an interaction layer and a top-K selection
 OUTPUT_LAYERS = ("tied", "untied")
 ENCODER_BLOCKS = ("transformer", "ligr")
+MIXTURE_WEIGHTS = ("selection", "uniform")
 
 
 @dataclasses.dataclass(frozen=True)
 class Ablations:
     """Switches of SAIR that only the benchmarks run (`ablations`, which builds them):
     `interaction_residual`, `balance_weight`, `aggregation_layer_norm`, `output_layer`,
-    `encoder_block`, `output_mixture`. The defaults are the product's model."""
+    `encoder_block`, `output_mixture`, `mixture_weights`. The defaults are the product's
+    model."""
 
     interaction_residual: bool = False
     balance_weight: float = 0.0
@@ -41,6 +43,7 @@ class Ablations:
     output_layer: str = "tied"
     encoder_block: str = "transformer"
     output_mixture: bool = False
+    mixture_weights: str = "selection"
 
     def __post_init__(self) -> None:
         if self.balance_weight < 0:
@@ -53,6 +56,13 @@ class Ablations:
             raise ConfigError(
                 f"unknown encoder_block {self.encoder_block!r}; expected one of {ENCODER_BLOCKS}"
             )
+        if self.mixture_weights not in MIXTURE_WEIGHTS:
+            raise ConfigError(
+                f"unknown mixture_weights {self.mixture_weights!r}; expected one of "
+                f"{MIXTURE_WEIGHTS}"
+            )
+        if self.mixture_weights != "selection" and not self.output_mixture:
+            raise ConfigError("mixture_weights applies to output_mixture only")
 
     def check(self, variant: str) -> None:
         """Refuses switches of the selection for a variant without one (sasrec has no head:
@@ -82,7 +92,13 @@ ABLATION_FIELDS = frozenset(f.name for f in dataclasses.fields(Ablations))
 # The switches only the interest head reads (`output_layer` and `encoder_block` change
 # every variant).
 HEAD_ABLATIONS = frozenset(
-    {"interaction_residual", "balance_weight", "aggregation_layer_norm", "output_mixture"}
+    {
+        "interaction_residual",
+        "balance_weight",
+        "aggregation_layer_norm",
+        "output_mixture",
+        "mixture_weights",
+    }
 )
 
 # Settings only the interest head reads: `sasrec` (no head) is the same model
