@@ -26,6 +26,11 @@ have, kept out of the product's `ModelConfig`.
   instead of eq. 9's `softmax(val)` ("selection"): every kept interest scores however
   peaked the selection's values are.
 
+- `interest_experts`: one FFN per interest of the pool instead of one per slot (eq. 8's
+  `FFN_k`): `e_t = LN(F + Σ_k w_k FFN_{idx_k}(C[idx_k] + F))`, the head a mixture of
+  experts routed by the top-K selection (Shazeer et al., ICLR 2017), L experts of which K
+  run at a position (sair, sair_label; `ExpertAggregation`).
+
 A named configuration (`benchmarks/configs/*.yaml`) sets them in its `ablations` section,
 beside the `model` section of ModelConfig's fields (`experiments.Ablations`); a run records
 them among its model settings. `build_model` builds an `AblationModel`: the product's
@@ -164,6 +169,70 @@ class MixtureAggregation(InterestAggregation):
             tf.repeat(f, k, axis=1), tf.reshape(slots, [b, n * k, d]), tf.repeat(mask, k, axis=1)
         )
         return tf.reshape(out, [b, n, k, d])
+
+
+@keras.saving.register_keras_serializable(package="sair_benchmarks")
+class ExpertAggregation(InterestAggregation):
+    """`InterestAggregation` with one FFN per interest of the pool rather than per slot:
+    `e_t = LN(F_t + Σ_k w_k FFN_{idx_k}(C[idx_k] + F_t))`, `w = softmax(val)` (eq. 9): a
+    mixture of L experts of which the top-K selection routes K (Shazeer et al., "Outrageously
+    Large Neural Networks", ICLR 2017), each expert's input its own interest plus F.
+
+    Computed densely: every expert's first layer on F (one `[BN, D] × [D, L·D]` product),
+    the routing weights scattered to `[BN, L]` (zero for the experts not kept), and one
+    `[BN, L·D] × [L·D, D]` product for the weighted second layers; the same function as
+    gathering the K experts' matrices, without a `[BN, K, D, D]` gather.
+
+    Args: num_experts: L, the pool's size; the others as `InterestAggregation`.
+    Call args and returns: as `InterestAggregation`.
+
+    Example:
+        layer = ExpertAggregation(num_experts=10, num_slots=3, hidden_dim=64, residual=True)
+        e = layer(indices, values, f, pool, mask)  # [B, N, 64]
+    """
+
+    def __init__(self, num_experts: int, num_slots: int, hidden_dim: int, **kwargs):
+        if num_experts < num_slots:
+            raise ValueError(
+                f"ExpertAggregation: num_experts ({num_experts}) must be >= num_slots ({num_slots})"
+            )
+        self.num_experts = num_experts
+        super().__init__(num_slots, hidden_dim, **kwargs)
+
+    def build(self, input_shape):
+        # The parent's per-slot weights, shaped per expert.
+        slots, self.num_slots = self.num_slots, self.num_experts
+        try:
+            super().build(input_shape)
+        finally:
+            self.num_slots = slots
+
+    def routing(self, indices, values) -> tf.Tensor:
+        """`[B, N, L]`: eq. 9's `w_k` at expert `idx_k`, zero for the experts not kept."""
+        w = tf.nn.softmax(values, axis=-1)
+        return tf.einsum("bnk,bnkl->bnl", w, tf.one_hot(indices, self.num_experts))
+
+    def fuse(self, indices, values, f, pool):
+        """`Σ_k w_k FFN_{idx_k}(C[idx_k] + F)`, `[B, N, D]`."""
+        experts, d = self.num_experts, self.hidden_dim
+        b, n = tf.shape(f)[0], tf.shape(f)[1]
+        # Expert l's first layer on its own interest: (C W1_l)[l], [L, D].
+        own = tf.einsum("ld,dle->le", pool, self.w1)
+        f_part = tf.reshape(
+            tf.matmul(tf.reshape(f, [-1, d]), tf.reshape(self.w1, [d, experts * d])),
+            [b, n, experts, d],
+        )
+        h = tf.nn.relu(f_part + own + self.b1)  # [B, N, L, D]
+        route = self.routing(indices, values)
+        weighted = tf.reshape(h * route[..., None], [-1, experts * d])
+        fused = tf.matmul(weighted, tf.reshape(self.w2, [experts * d, d]))
+        return tf.reshape(fused, [b, n, d]) + tf.einsum("bnl,ld->bnd", route, self.b2)
+
+    def hidden(self, indices, f, pool):
+        raise NotImplementedError("ExpertAggregation computes its experts densely (fuse)")
+
+    def get_config(self):
+        return {**super().get_config(), "num_experts": self.num_experts}
 
 
 @keras.saving.register_keras_serializable(package="sair_benchmarks")
@@ -374,6 +443,15 @@ class AblationModel(SAIRModel):
                 c.hidden_dim,
                 c.dropout,
                 c.aggregation_residual,
+                name="interest_aggregation",
+            )
+        if ablations.interest_experts:
+            self.aggregation = ExpertAggregation(
+                self.pool_size,
+                self.aggregation.num_slots,
+                c.hidden_dim,
+                dropout=c.dropout,
+                residual=c.aggregation_residual,
                 name="interest_aggregation",
             )
         layer_norm = ablations.aggregation_layer_norm

@@ -70,6 +70,8 @@ def test_configurations_split_into_model_settings_and_ablations():
         ({"encoder_block": "moe"}, "sasrec", "unknown encoder_block 'moe'"),
         ({"output_mixture": True}, "sasrec", "not to variant 'sasrec'"),
         ({"mixture_weights": "uniform"}, "sair", "applies to output_mixture only"),
+        ({"interest_experts": True}, "sasrec", "not to variant 'sasrec'"),
+        ({"interest_experts": True, "output_mixture": True}, "sair", "does not combine"),
         ({"output_mixture": True, "mixture_weights": "max"}, "sair", "unknown mixture_weights"),
     ],
 )
@@ -501,6 +503,52 @@ def test_uniform_mixture_weighs_the_kept_slots_equally(tmp_path):
     model.save(str(tmp_path / "model"))
     loaded = keras.models.load_model(str(tmp_path / "model"))
     assert loaded.ablations.changed() == {"output_mixture": True, "mixture_weights": "uniform"}
+    np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), scores, rtol=1e-5, atol=1e-5)
+
+
+def test_interest_experts_run_one_ffn_per_kept_interest(tmp_path):
+    layer = ablations.ExpertAggregation(5, 2, 4, residual=True)
+    rng = np.random.default_rng(3)
+    f = tf.constant(rng.normal(size=(2, 3, 4)), tf.float32)
+    pool = tf.constant(rng.normal(size=(5, 4)), tf.float32)
+    indices = tf.constant([[[0, 4], [2, 1], [3, 3]], [[1, 0], [4, 2], [0, 1]]])
+    values = tf.constant(rng.normal(size=(2, 3, 2)), tf.float32)
+    mask = tf.constant([[True, True, False], [True, True, True]])
+    layer(indices, values, f, pool, mask)
+    layer.w2.assign(rng.normal(size=layer.w2.shape))  # a live head (it starts at zero)
+    layer.b1.assign(rng.normal(size=layer.b1.shape))
+    w1, b1, w2, b2 = (v.numpy() for v in (layer.w1, layer.b1, layer.w2, layer.b2))
+    assert w1.shape == (4, 5, 4) and w2.shape == (5, 4, 4)  # per expert, not per slot
+    idx, val, fn, cn = indices.numpy(), values.numpy(), f.numpy(), pool.numpy()
+    w = np.exp(val) / np.exp(val).sum(-1, keepdims=True)
+    fused = np.zeros_like(fn)
+    for b, n, k in np.ndindex(*idx.shape):
+        expert = idx[b, n, k]
+        h = np.maximum((cn[expert] + fn[b, n]) @ w1[:, expert] + b1[expert], 0)
+        fused[b, n] += w[b, n, k] * (h @ w2[expert] + b2[expert])
+    x = fn + fused
+    expected = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-8)
+    expected *= mask.numpy()[..., None]
+    got = layer(indices, values, f, pool, mask).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    # Only the kept experts learn.
+    with tf.GradientTape() as tape:
+        out = layer(indices[:, :1], values[:, :1], f[:, :1], pool, mask[:, :1])
+        loss = tf.reduce_sum(out * out[::-1])
+    grad = tape.gradient(loss, layer.w2).numpy()
+    assert np.abs(grad[[0, 1, 4]]).sum() > 0 and np.abs(grad[[2, 3]]).sum() == 0
+    with pytest.raises(ValueError, match="num_experts"):
+        ablations.ExpertAggregation(1, 2, 4)
+    # In the model: every expert is built, the model saves and loads.
+    config = ModelConfig(variant="sair", **SMALL)
+    model = ablations.build_model(CATALOG, config, experiments.Ablations(interest_experts=True))
+    assert type(model.aggregation) is ablations.ExpertAggregation
+    assert model.aggregation.w2.shape == (SMALL["num_interests"], 16, 16)
+    model.aggregation.w2.assign(tf.random.stateless_normal(model.aggregation.w2.shape, [1, 2]))
+    scores = model.catalog_scores(SEQ).numpy()
+    model.save(str(tmp_path / "model"))
+    loaded = keras.models.load_model(str(tmp_path / "model"))
+    assert loaded.ablations.changed() == {"interest_experts": True}
     np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), scores, rtol=1e-5, atol=1e-5)
 
 

@@ -34,8 +34,8 @@ MIXTURE_WEIGHTS = ("selection", "uniform")
 class Ablations:
     """Switches of SAIR that only the benchmarks run (`ablations`, which builds them):
     `interaction_residual`, `balance_weight`, `aggregation_layer_norm`, `output_layer`,
-    `encoder_block`, `output_mixture`, `mixture_weights`. The defaults are the product's
-    model."""
+    `encoder_block`, `output_mixture`, `mixture_weights`, `interest_experts`. The defaults
+    are the product's model."""
 
     interaction_residual: bool = False
     balance_weight: float = 0.0
@@ -44,6 +44,7 @@ class Ablations:
     encoder_block: str = "transformer"
     output_mixture: bool = False
     mixture_weights: str = "selection"
+    interest_experts: bool = False
 
     def __post_init__(self) -> None:
         if self.balance_weight < 0:
@@ -63,6 +64,13 @@ class Ablations:
             )
         if self.mixture_weights != "selection" and not self.output_mixture:
             raise ConfigError("mixture_weights applies to output_mixture only")
+        if self.interest_experts and (
+            self.output_mixture or self.aggregation_layer_norm is not None
+        ):
+            raise ConfigError(
+                "interest_experts replaces the fused head: it does not combine with "
+                "output_mixture or aggregation_layer_norm"
+            )
 
     def check(self, variant: str) -> None:
         """Refuses switches of the selection for a variant without one (sasrec has no head:
@@ -71,6 +79,7 @@ class Ablations:
             ("interaction_residual", self.interaction_residual),
             ("balance_weight", self.balance_weight > 0),
             ("output_mixture", self.output_mixture),
+            ("interest_experts", self.interest_experts),
         ):
             if on and variant not in SELECTING_VARIANTS:
                 raise ConfigError(
@@ -98,6 +107,7 @@ HEAD_ABLATIONS = frozenset(
         "aggregation_layer_norm",
         "output_mixture",
         "mixture_weights",
+        "interest_experts",
     }
 )
 
