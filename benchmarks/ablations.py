@@ -515,8 +515,13 @@ class AblationModel(SAIRModel):
         real = tf.where(real)
         e, log_w = self.mixture(inputs, training)
         e, log_w, positives = (tf.gather_nd(t, real) for t in (e, log_w, item_seq))
-        log_p = self.mixture_log_probabilities(e, log_w)
-        positive = tf.gather(log_p, positives, batch_dims=1)
+        # Only the positive's log p is needed: logsumexp_k(log w_k + <H_pos, e_k> − log Z_k),
+        # without the [P, items] mixture of mixture_log_probabilities.
+        items = self.item_vectors()
+        logits = tf.einsum("pkd,jd->pkj", e, items)
+        log_z = tf.reduce_logsumexp(logits[..., features.FIRST_ITEM_INDEX :], axis=-1)
+        positive_logits = tf.einsum("pkd,pd->pk", e, tf.gather(items, positives))
+        positive = tf.reduce_logsumexp(log_w - log_z + positive_logits, axis=-1)
         return -tf.reduce_sum(positive), tf.cast(tf.shape(real)[0], tf.float32)
 
     def catalog_scores(self, item_seq) -> tf.Tensor:
