@@ -496,10 +496,6 @@ def test_uniform_mixture_weighs_the_kept_slots_equally(tmp_path):
     mixed = np.log(np.exp(per_slot).mean(1))
     scores = model.catalog_scores(SEQ).numpy()
     np.testing.assert_allclose(scores[:, real], mixed[:, real], rtol=1e-4, atol=1e-4)
-    # The selection's weights would rank differently.
-    selected = _mixture_model()
-    selected.set_weights(model.get_weights())
-    assert np.abs(selected.catalog_scores(SEQ).numpy()[:, real] - scores[:, real]).max() > 1e-3
     model.save(str(tmp_path / "model"))
     loaded = keras.models.load_model(str(tmp_path / "model"))
     assert loaded.ablations.changed() == {"output_mixture": True, "mixture_weights": "uniform"}
