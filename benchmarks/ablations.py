@@ -25,7 +25,6 @@ have, kept out of the product's `ModelConfig`.
 - `mixture_weights`: "uniform" weighs the output mixture's K slots equally, `w_k = 1/K`,
   instead of eq. 9's `softmax(val)` ("selection"): every kept interest scores however
   peaked the selection's values are.
-
 - `interest_experts`: one FFN per interest of the pool instead of one per slot (eq. 8's
   `FFN_k`): `e_t = LN(F + Σ_k w_k FFN_{idx_k}(C[idx_k] + F))`, the head a mixture of
   experts routed by the top-K selection (Shazeer et al., ICLR 2017), L experts of which K
