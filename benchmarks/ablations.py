@@ -499,11 +499,16 @@ class AblationModel(SAIRModel):
         e = self.user_vectors(e)
         return (e[:, 0], log_w[:, 0]) if last_only else (e, log_w)
 
-    def mixture_log_probabilities(self, e, log_w) -> tf.Tensor:
-        """`log p(j) = logsumexp_k(log w_k + <H_j, e_k> − log Z_k)` for every item index
-        (`Z_k` over the real items): `e` `[P, K, D]`, `log_w` `[P, K]` → `[P, items]`."""
+    def slot_logits(self, e) -> tuple[tf.Tensor, tf.Tensor]:
+        """Each slot's scores `<H_j, e_k>` of every item index `[P, K, items]` and their
+        `log Z_k` over the real items `[P, K]`, from `e` `[P, K, D]`."""
         logits = tf.einsum("pkd,jd->pkj", e, self.item_vectors())
-        log_z = tf.reduce_logsumexp(logits[..., features.FIRST_ITEM_INDEX :], axis=-1)
+        return logits, tf.reduce_logsumexp(logits[..., features.FIRST_ITEM_INDEX :], axis=-1)
+
+    def mixture_log_probabilities(self, e, log_w) -> tf.Tensor:
+        """`log p(j) = logsumexp_k(log w_k + <H_j, e_k> − log Z_k)` for every item index:
+        `e` `[P, K, D]`, `log_w` `[P, K]` → `[P, items]`."""
+        logits, log_z = self.slot_logits(e)
         return tf.reduce_logsumexp((log_w - log_z)[..., None] + logits, axis=1)
 
     def _ranking_loss_terms(self, item_seq, negatives, training):
@@ -516,10 +521,8 @@ class AblationModel(SAIRModel):
         e, log_w, positives = (tf.gather_nd(t, real) for t in (e, log_w, item_seq))
         # Only the positive's log p is needed: logsumexp_k(log w_k + <H_pos, e_k> − log Z_k),
         # without the [P, items] mixture of mixture_log_probabilities.
-        items = self.item_vectors()
-        logits = tf.einsum("pkd,jd->pkj", e, items)
-        log_z = tf.reduce_logsumexp(logits[..., features.FIRST_ITEM_INDEX :], axis=-1)
-        positive_logits = tf.einsum("pkd,pd->pk", e, tf.gather(items, positives))
+        _, log_z = self.slot_logits(e)
+        positive_logits = tf.einsum("pkd,pd->pk", e, tf.gather(self.item_vectors(), positives))
         positive = tf.reduce_logsumexp(log_w - log_z + positive_logits, axis=-1)
         return -tf.reduce_sum(positive), tf.cast(tf.shape(real)[0], tf.float32)
 
