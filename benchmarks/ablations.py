@@ -24,7 +24,10 @@ have, kept out of the product's `ModelConfig`.
   exports no serving model.
 - `mixture_weights`: "uniform" weighs the output mixture's K slots equally, `w_k = 1/K`,
   instead of eq. 9's `softmax(val)` ("selection"): every kept interest scores however
-  peaked the selection's values are.
+  peaked the selection's values are. The values then weigh nothing, so the interaction
+  layer (eq. 5) gets no gradient. "uniform_routed" weighs equally too, but trains the values
+  as if they weighed (a straight-through estimator): the gradient moves `softmax(val)`
+  towards each slot's posterior share of the next item, so the selection learns.
 - `interest_experts`: one FFN per interest of the pool instead of one per slot (eq. 8's
   `FFN_k`): `e_t = LN(F + Σ_k w_k FFN_{idx_k}(C[idx_k] + F))`, the head a mixture of
   experts routed by the top-K selection (Shazeer et al., ICLR 2017), L experts of which K
@@ -492,10 +495,12 @@ class AblationModel(SAIRModel):
         if last_only:
             indices, values, f, mask = (t[:, -1:] for t in (indices, values, f, mask))
         e = self.aggregation.components(indices, values, f, pool, mask, training=training)
-        if self.ablations.mixture_weights == "uniform":
-            log_w = tf.fill(tf.shape(values), -tf.math.log(float(self.top_k.top_k)))
-        else:
-            log_w = tf.nn.log_softmax(values, axis=-1)
+        log_w = tf.nn.log_softmax(values, axis=-1)
+        if self.ablations.mixture_weights != "selection":
+            uniform = tf.fill(tf.shape(values), -tf.math.log(float(self.top_k.top_k)))
+            if self.ablations.mixture_weights == "uniform_routed":  # forward 1/K, backward eq. 9
+                uniform += log_w - tf.stop_gradient(log_w)
+            log_w = uniform
         e = self.user_vectors(e)
         return (e[:, 0], log_w[:, 0]) if last_only else (e, log_w)
 

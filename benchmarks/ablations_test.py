@@ -485,8 +485,9 @@ def test_output_mixture_ranks_by_the_log_probability_of_its_weighted_softmaxes(t
     np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), scores, rtol=1e-5, atol=1e-5)
 
 
-def test_uniform_mixture_weighs_the_kept_slots_equally(tmp_path):
-    model = _mixture_model("uniform")
+@pytest.mark.parametrize("weights", ["uniform", "uniform_routed"])
+def test_uniform_mixture_weighs_the_kept_slots_equally(tmp_path, weights):
+    model = _mixture_model(weights)
     w2 = model.aggregation.w2
     w2.assign(tf.random.stateless_normal(w2.shape, seed=[5, 6], stddev=0.5))
     e, log_w = (t.numpy() for t in model.mixture(SEQ, last_only=True))
@@ -496,9 +497,18 @@ def test_uniform_mixture_weighs_the_kept_slots_equally(tmp_path):
     mixed = np.log(np.exp(per_slot).mean(1))
     scores = model.catalog_scores(SEQ).numpy()
     np.testing.assert_allclose(scores[:, real], mixed[:, real], rtol=1e-4, atol=1e-4)
+    # Uniform: the kept values weigh nothing, so the interaction layer (eq. 5) gets no
+    # gradient, the selection stays its initial projection of F·Cᵀ, and the pool trains
+    # through eq. 7's gather only. Routed: the values train as if they weighed the slots.
+    interaction = model.interaction.trainable_variables
+    with tf.GradientTape() as tape:
+        loss = model.next_item_loss(SEQ, training=True)
+    grads = tape.gradient(loss, [*interaction, model.relevance.pool])
+    trained = [g is not None and np.any(tf.convert_to_tensor(g).numpy()) for g in grads]
+    assert trained == [weights == "uniform_routed"] * len(interaction) + [True]
     model.save(str(tmp_path / "model"))
     loaded = keras.models.load_model(str(tmp_path / "model"))
-    assert loaded.ablations.changed() == {"output_mixture": True, "mixture_weights": "uniform"}
+    assert loaded.ablations.changed() == {"output_mixture": True, "mixture_weights": weights}
     np.testing.assert_allclose(loaded.catalog_scores(SEQ).numpy(), scores, rtol=1e-5, atol=1e-5)
 
 

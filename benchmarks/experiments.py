@@ -27,7 +27,7 @@ CONFIG_DIRS = (ROOT / "benchmarks" / "configs", ROOT / "configs")
 SELECTING_VARIANTS = ("sair", "sair_label")  # an interaction layer and a top-K selection
 OUTPUT_LAYERS = ("tied", "untied")
 ENCODER_BLOCKS = ("transformer", "ligr")
-MIXTURE_WEIGHTS = ("selection", "uniform")
+MIXTURE_WEIGHTS = ("selection", "uniform", "uniform_routed")
 
 
 @dataclasses.dataclass(frozen=True)
