@@ -470,3 +470,11 @@ def test_results_page_names_the_batch_size_of_a_protocol_or_of_each_configuratio
     assert "histories per step" not in protocol(256, 256)
     assert protocol(16, 16).startswith("**16 histories per step**")
     assert protocol(128, 256) == "histories per step: each configuration's ([128, 256])"
+
+
+def test_a_configuration_names_the_head_switches_it_changed():
+    mixture = _run("sair", 0, 0.8, 0.6, output_mixture=True, mixture_weights="uniform")
+    described = results_page._describe(quality_summary.configuration(mixture))
+    assert "; mixture weights uniform; output mixture True; max_len" in described
+    product = _run("sair", 0, 0.8, 0.6, output_mixture=False, balance_weight=0.0)
+    assert "mixture" not in results_page._describe(quality_summary.configuration(product))

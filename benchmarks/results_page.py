@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import curves
+from experiments import HEAD_ABLATIONS, Ablations
 from quality_summary import (
     NEUTRAL_MODEL,
     OUR_EPOCHS,
@@ -223,6 +224,12 @@ def _describe(settings: dict) -> str:
             if k in m
         ),
         f"L={m.get('num_interests')}, K={m.get('top_k')}",
+        # The interest head's benchmark-only switches, where a run changed them.
+        *(
+            f"{k.replace('_', ' ')} {m[k]}"
+            for k in sorted(HEAD_ABLATIONS - {"aggregation_layer_norm"})
+            if k in m and m[k] != getattr(Ablations(), k)
+        ),
         f"max_len {m.get('max_len')}",
         *(f"{k.replace('_', ' ')} {v}" for k, v in settings.get("data", {}).items()),
         f"dropout {m.get('dropout')}",
