@@ -111,6 +111,26 @@ HEAD_ABLATIONS = frozenset(
     }
 )
 
+
+def changed_switches(
+    model: dict[str, Any], names: frozenset[str] = ABLATION_FIELDS
+) -> dict[str, Any]:
+    """The switches among `names` that recorded model settings `model` set apart from the
+    product's model, by name. There `aggregation_layer_norm` follows
+    `aggregation_residual`, so it is changed only where it differs from that."""
+    product = {
+        **dataclasses.asdict(Ablations()),
+        "aggregation_layer_norm": model.get("aggregation_residual"),
+    }
+    return {
+        k: model[k]
+        for k in sorted(names)
+        if k in model
+        and model[k] != product[k]
+        and not (k == "aggregation_layer_norm" and model[k] is None)
+    }
+
+
 # Settings only the interest head reads: `sasrec` (no head) is the same model
 # whatever they are.
 INTEREST_HEAD_FIELDS = (

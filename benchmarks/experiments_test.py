@@ -115,3 +115,33 @@ def test_the_benchmark_scripts_name_configurations_that_exist():
     assert {"paper", "balance"} <= named["reproduce_paper.sh"]
     for script, names in named.items():
         assert names <= set(experiments.names()), script
+
+
+@pytest.mark.parametrize(
+    "model, changed",
+    [
+        # the product's model: the LayerNorm follows the residual, whether recorded or not
+        ({"aggregation_residual": True, "aggregation_layer_norm": True}, {}),
+        ({"aggregation_residual": False, "aggregation_layer_norm": False}, {}),
+        ({"aggregation_residual": True, "aggregation_layer_norm": None}, {}),
+        ({"aggregation_residual": True, "output_mixture": False}, {}),
+        # the LayerNorm apart from the residual, and the output mixture's switches
+        (
+            {"aggregation_residual": True, "aggregation_layer_norm": False},
+            {"aggregation_layer_norm": False},
+        ),
+        (
+            {"output_mixture": True, "mixture_weights": "uniform", "hidden_dim": 128},
+            {"mixture_weights": "uniform", "output_mixture": True},
+        ),
+    ],
+)
+def test_changed_switches_are_those_apart_from_the_product_s_model(model, changed):
+    assert experiments.changed_switches(model) == changed
+
+
+def test_changed_switches_keeps_the_names_asked_for():
+    model = {"output_layer": "untied", "output_mixture": True}
+    assert experiments.changed_switches(model, experiments.HEAD_ABLATIONS) == {
+        "output_mixture": True
+    }

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from experiments import ABLATION_FIELDS, PROTOCOL_TRAIN_FIELDS, Ablations
+from experiments import ABLATION_FIELDS, PROTOCOL_TRAIN_FIELDS, changed_switches
 from quality_summary import NEUTRAL_DATA, NEUTRAL_MODEL, NEUTRAL_TRAIN
 
 from sair_keras.config import ConfigError
@@ -48,11 +48,9 @@ def layer(settings: dict[str, Any]) -> dict[str, Any]:
     model = {**NEUTRAL_MODEL, **settings["model"]}
     if not model.pop("exclude_seen"):  # set under data; the benchmark ranks unseen items only
         raise ConfigError("a configuration that ranks seen items is not the benchmark's")
-    switches = {name: model.pop(name) for name in list(model) if name in ABLATION_FIELDS}
-    if switches.get("aggregation_layer_norm") == model.get("aggregation_residual"):
-        switches.pop("aggregation_layer_norm", None)  # the LayerNorm follows the residual
-    default = Ablations()
-    switches = {k: v for k, v in switches.items() if v != getattr(default, k)}
+    switches = changed_switches(model)
+    for name in ABLATION_FIELDS:
+        model.pop(name, None)
     data = {**NEUTRAL_DATA, **settings.get("data", {}), "max_len": model.pop("max_len")}
     train = {
         k: v

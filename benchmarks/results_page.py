@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import curves
-from experiments import HEAD_ABLATIONS, Ablations
+from experiments import HEAD_ABLATIONS, changed_switches
 from quality_summary import (
     NEUTRAL_MODEL,
     OUR_EPOCHS,
@@ -225,11 +225,7 @@ def _describe(settings: dict) -> str:
         ),
         f"L={m.get('num_interests')}, K={m.get('top_k')}",
         # The interest head's benchmark-only switches, where a run changed them.
-        *(
-            f"{k.replace('_', ' ')} {m[k]}"
-            for k in sorted(HEAD_ABLATIONS - {"aggregation_layer_norm"})
-            if k in m and m[k] != getattr(Ablations(), k)
-        ),
+        *(f"{k.replace('_', ' ')} {v}" for k, v in changed_switches(m, HEAD_ABLATIONS).items()),
         f"max_len {m.get('max_len')}",
         *(f"{k.replace('_', ' ')} {v}" for k, v in settings.get("data", {}).items()),
         f"dropout {m.get('dropout')}",
