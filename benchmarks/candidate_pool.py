@@ -28,11 +28,11 @@ with another number of draws or negatives is refused rather than mixed.
 
 from __future__ import annotations
 
-import os
-
 import sair_keras  # noqa: E402, F401  (Keras 2: before TensorFlow is imported)
+from pipeline import console  # noqa: E402
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Before the libraries that warn on import: their noise is not for the console.
+console.quiet_environment(verbose=False)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -44,7 +44,7 @@ from pathlib import Path  # noqa: E402
 
 import exported  # noqa: E402
 import numpy as np  # noqa: E402
-import quality
+import quality  # noqa: E402
 import quality_summary  # noqa: E402
 from quality_summary import to_json  # noqa: E402
 

@@ -14,15 +14,16 @@ Writes `benchmarks/results/memory_1m.json`.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import time
 from pathlib import Path
 
 import sair_keras  # noqa: F401  (Keras 2: before TensorFlow is imported)
+from pipeline import console  # noqa: E402
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Before the libraries that warn on import: their noise is not for the console.
+console.quiet_environment(verbose=False)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

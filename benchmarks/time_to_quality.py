@@ -14,11 +14,11 @@ Run it with nothing else on the machine. Writes `benchmarks/results/time_to_qual
 
 from __future__ import annotations
 
-import os
-
 import sair_keras  # noqa: E402, F401  (Keras 2: before TensorFlow is imported)
+from pipeline import console  # noqa: E402
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Before the libraries that warn on import: their noise is not for the console.
+console.quiet_environment(verbose=False)
 
 import dataclasses  # noqa: E402
 import json  # noqa: E402

@@ -18,11 +18,11 @@ ratio, and the largest difference between the two sets of scores. Writes
 
 from __future__ import annotations
 
-import os
-
 import sair_keras  # noqa: E402, F401  (Keras 2: before TensorFlow is imported)
+from pipeline import console  # noqa: E402
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Before the libraries that warn on import: their noise is not for the console.
+console.quiet_environment(verbose=False)
 
 import json  # noqa: E402
 import sys  # noqa: E402
