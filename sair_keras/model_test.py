@@ -452,10 +452,13 @@ def test_cosine_similarity_scores_normalised_vectors_over_the_temperature():
     table = model.embedding.item_embedding.numpy()
     u = user.numpy() / np.linalg.norm(user.numpy(), axis=-1, keepdims=True)
     t = table / np.linalg.norm(table, axis=-1, keepdims=True)
-    np.testing.assert_allclose(model.catalog_scores(SEQ).numpy(), u @ t.T / 0.1, rtol=1e-4)
+    # atol too: a cosine near 0 has float32 rounding far above 1e-4 of itself.
+    tolerance = dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(model.catalog_scores(SEQ).numpy(), u @ t.T / 0.1, **tolerance)
     items = tf.constant([[2, 5], [7, 9]], tf.int64)
     got = model.score(user, items).numpy()
-    np.testing.assert_allclose(got, [u[0] @ t[[2, 5]].T / 0.1, u[1] @ t[[7, 9]].T / 0.1], rtol=1e-4)
+    want = [u[0] @ t[[2, 5]].T / 0.1, u[1] @ t[[7, 9]].T / 0.1]
+    np.testing.assert_allclose(got, want, **tolerance)
     assert np.abs(model.catalog_scores(SEQ).numpy()).max() <= 1 / 0.1 + 1e-3
     loss = model.next_item_loss(SEQ)
     assert np.isfinite(float(loss))
