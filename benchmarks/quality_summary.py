@@ -53,7 +53,7 @@ NEUTRAL_MODEL = {
     "encoder_block": "transformer",
     "exclude_seen": True,
 }
-NEUTRAL_TRAIN = {"learning_rate_schedule": "constant"}
+NEUTRAL_TRAIN = {"learning_rate_schedule": "constant", "weight_averaging": 0.0}
 LEGACY_CATALOG = "interactions"
 # Settings only some objectives read: runs of other objectives trained alike whatever they are.
 SAMPLED_LOSS_SETTINGS = {

@@ -71,6 +71,7 @@ def test_settings_added_after_a_run_are_stated_at_the_values_it_had():
         "batch_size": 256,
         "learning_rate": 0.001,
         "learning_rate_schedule": "constant",
+        "weight_averaging": 0.0,
     }
     assert layer["data"] == {"training_windows": "last", "max_len": 200}
     assert layer["model"]["norm_first"] is False and "max_len" not in layer["model"]

@@ -14,6 +14,7 @@ import tf_keras as keras
 
 STATE = "state.json"
 BEST_WEIGHTS = "best_weights.npz"
+WEIGHT_AVERAGE = "weight_average.npz"
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -21,19 +22,22 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     `directory` holds `state.json` (epochs done, the per-epoch logs, the early-stopping
     state, elapsed seconds, whether training stopped), a `tf.train.Checkpoint` of the model
-    and its optimizer (Adam's moments and step included), and the early stopping's best
-    weights. A new `fit` with the same directory restores them in `on_train_begin` and
-    starts at `initial_epoch`, so early stopping, `val_*` curves and elapsed seconds run on
-    as if uninterrupted. (Not bit-identical: the input order and the training negatives
+    and its optimizer (Adam's moments and step included), the early stopping's best
+    weights and, with weight averaging, the moving average of the weights. A new `fit`
+    with the same directory restores them in `on_train_begin` and starts at
+    `initial_epoch`, so early stopping, `val_*` curves and elapsed seconds run on as if
+    uninterrupted. (Not bit-identical: the input order and the training negatives
     restart their random streams.)
 
-    Put it after the `EarlyStopping` and the `EpochTimer` it restores: Keras calls
-    callbacks in order, and their `on_train_begin` reset what this one restores.
+    Put it after the `EarlyStopping`, the `EpochTimer` and the `EpochWeightAverage` it
+    restores: Keras calls callbacks in order, and their `on_train_begin` reset what this
+    one restores.
 
     Args:
       directory: where the state lives; created if missing.
       early_stopping: the fit's `EarlyStopping` (its wait, best and best weights).
       timer: the fit's `EpochTimer` (its start and epoch seconds), or None.
+      averaging: the fit's `EpochWeightAverage` (its average), or None.
     """
 
     def __init__(
@@ -41,11 +45,13 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         directory: str | os.PathLike,
         early_stopping: keras.callbacks.EarlyStopping,
         timer: keras.callbacks.Callback | None = None,
+        averaging: keras.callbacks.Callback | None = None,
     ):
         super().__init__()
         self.directory = Path(directory)
         self.early_stopping = early_stopping
         self.timer = timer
+        self.averaging = averaging
         self.state: dict[str, Any] = self._read_state()
         self.history: dict[str, list[float]] = {
             k: list(v) for k, v in self.state.get("history", {}).items()
@@ -79,8 +85,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         early.best = self.state["early_stopping"]["best"]
         early.best_epoch = self.state["early_stopping"]["best_epoch"]
         if early.restore_best_weights and (self.directory / BEST_WEIGHTS).exists():
-            with np.load(self.directory / BEST_WEIGHTS) as saved:
-                early.best_weights = [saved[f"w{i}"] for i in range(len(saved.files))]
+            early.best_weights = _load_arrays(self.directory / BEST_WEIGHTS)
+        if self.averaging is not None and (self.directory / WEIGHT_AVERAGE).exists():
+            self.averaging.average = _load_arrays(self.directory / WEIGHT_AVERAGE)
         if self.timer is not None:
             self.timer.start = time.monotonic() - self.state["elapsed_seconds"]
             self.timer.epoch_seconds = list(self.history.get("epoch_seconds", []))
@@ -91,9 +98,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.directory.mkdir(parents=True, exist_ok=True)
         early = self.early_stopping
         if early.best_epoch == epoch and early.best_weights is not None:
-            tmp = self.directory / ("tmp-" + BEST_WEIGHTS)
-            np.savez(tmp, **{f"w{i}": w for i, w in enumerate(early.best_weights)})
-            tmp.replace(self.directory / BEST_WEIGHTS)
+            _save_arrays(self.directory / BEST_WEIGHTS, early.best_weights)
+        if self.averaging is not None and self.averaging.average is not None:
+            _save_arrays(self.directory / WEIGHT_AVERAGE, self.averaging.average)
         name = f"epoch-{epoch + 1}"
         self._checkpoint().write(str(self.directory / name))
         previous = self.state.get("checkpoint")
@@ -115,3 +122,15 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if previous and previous != name:
             for old in self.directory.glob(previous + ".*"):
                 old.unlink()
+
+
+def _save_arrays(path: Path, arrays: list[np.ndarray]) -> None:
+    """`arrays` in order, written whole or not at all."""
+    tmp = path.with_name("tmp-" + path.name)
+    np.savez(tmp, **{f"w{i}": a for i, a in enumerate(arrays)})
+    tmp.replace(path)
+
+
+def _load_arrays(path: Path) -> list[np.ndarray]:
+    with np.load(path) as saved:
+        return [saved[f"w{i}"] for i in range(len(saved.files))]

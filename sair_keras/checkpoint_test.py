@@ -3,12 +3,13 @@
 import json
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tf_keras as keras
 
 from sair_keras import features, train
 from sair_keras.catalog import Catalog
-from sair_keras.checkpoint import STATE
+from sair_keras.checkpoint import STATE, WEIGHT_AVERAGE
 from sair_keras.config import ModelConfig, TrainConfig
 from sair_keras.model import build_model
 
@@ -34,6 +35,7 @@ class Record(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.end_weights, self.begin_weights, self.begin_steps = {}, {}, {}
+        self.end_trainable = {}
 
     def on_epoch_begin(self, epoch, logs=None):
         self.begin_weights[epoch] = self.model.get_weights()
@@ -41,13 +43,16 @@ class Record(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.end_weights[epoch] = self.model.get_weights()
+        self.end_trainable[epoch] = [v.numpy() for v in self.model.trainable_weights]
 
 
-def _fit(directory, epochs, record):
+def _fit(directory, epochs, record, weight_averaging=0.0):
     tf.keras.utils.set_random_seed(0)
     model = build_model(CATALOG, CONFIG)
     train_ds, val_ds = _data()
-    config = TrainConfig(epochs=epochs, patience=50, steps_per_epoch=STEPS)
+    config = TrainConfig(
+        epochs=epochs, patience=50, steps_per_epoch=STEPS, weight_averaging=weight_averaging
+    )
     history = train.fit(
         model, train_ds, val_ds, config, callbacks=[record], verbose=0, checkpoint_dir=directory
     )
@@ -85,3 +90,26 @@ def test_a_stopped_fit_only_restores_its_best_weights(tmp_path):
     assert len(history.history["loss"]) == 3
     for got, want in zip(model_b.get_weights(), model_a.get_weights(), strict=True):
         np.testing.assert_array_equal(got, want)  # both hold the best epoch's weights
+
+
+def test_a_resumed_fit_continues_the_weight_average(tmp_path):
+    first = Record()
+    _fit(tmp_path, 2, first, weight_averaging=0.5)
+    with np.load(tmp_path / WEIGHT_AVERAGE) as saved:
+        average = [saved[f"w{i}"] for i in range(len(saved.files))]
+    trainable = [w.numpy() for w in build_model(CATALOG, CONFIG).trainable_weights]
+    assert [a.shape for a in average] == [w.shape for w in trainable]
+
+    second = Record()
+    model, history = _fit(tmp_path, 3, second, weight_averaging=0.5)
+    # Epoch 3 trained on from epoch 2's own weights, not from their average.
+    for got, want in zip(second.begin_weights[2], first.end_weights[1], strict=True):
+        np.testing.assert_array_equal(got, want)
+    # Its validation scored the saved average folded with epoch 3's weights.
+    own = second.end_trainable[2]
+    expected = [0.5 * a + 0.5 * w for a, w in zip(average, own, strict=True)]
+    for variable, value in zip(model.trainable_weights, expected, strict=True):
+        variable.assign(value)
+    _, val_ds = _data()
+    score = train.evaluate(model, val_ds)["ndcg_10"]
+    assert history.history["val_ndcg_10"][2] == pytest.approx(score, abs=1e-6)

@@ -186,6 +186,11 @@ class TrainConfig:
       `full_ndcg_10` (default: the target among every unseen item), or another of
       `metric_names` (e.g. `ndcg_10`, the paper's sampled metric, to reproduce its Table II).
     eval_every: validate every this many epochs.
+    weight_averaging: β in [0, 1). Above 0, validation, early stopping (the best weights
+      it restores) and so the trained model use the exponential moving average of the
+      weights at the ends of epochs, w̄ ← β·w̄ + (1 − β)·w, the first epoch's weights
+      starting it; training itself runs on its own weights (`train.EpochWeightAverage`).
+      0: the weights themselves.
     seed: of the initialisation, the shuffling and the training negatives.
     steps_per_epoch: None is one pass over the training sequences.
     """
@@ -197,6 +202,7 @@ class TrainConfig:
     patience: int = 10
     early_stopping_metric: str = "full_ndcg_10"
     eval_every: int = 1
+    weight_averaging: float = 0.0
     seed: int = 0
     steps_per_epoch: int | None = None
 
@@ -219,6 +225,8 @@ class TrainConfig:
             )
         if self.patience < 0:
             raise ConfigError(f"patience must be >= 0, got {self.patience}")
+        if not 0 <= self.weight_averaging < 1:
+            raise ConfigError(f"weight_averaging must lie in [0, 1), got {self.weight_averaging}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -36,6 +36,69 @@ class EpochTimer(keras.callbacks.Callback):
             logs["elapsed_seconds"] = time.monotonic() - self.start
 
 
+def fold_weights(
+    average: list[np.ndarray] | None, weights: list[np.ndarray], decay: float
+) -> list[np.ndarray]:
+    """One step of the exponential moving average, `decay·average + (1 − decay)·weights`
+    per array; `weights` themselves (copied) when there is no average yet."""
+    if average is None:
+        return [np.array(w, copy=True) for w in weights]
+    return [decay * a + (1 - decay) * w for a, w in zip(average, weights, strict=True)]
+
+
+class EpochWeightAverage(keras.callbacks.Callback):
+    """Validation on the exponential moving average of the weights at the ends of epochs.
+
+    After every epoch the trainable weights `w` are folded into the average,
+    `w̄ ← decay·w̄ + (1 − decay)·w` (the first epoch's weights start it). An epoch's
+    validation scores `w̄`, and its `on_epoch_end` callbacks placed before this one see
+    `w̄` too (so an `EarlyStopping` keeps the best average as its best weights); then the
+    weights go back to `w` and training goes on from them, as without averaging.
+
+    Put it after the `EarlyStopping` and before a `TrainingCheckpoint` (which saves `w`
+    and, given this callback, the average). `fit` places it when
+    `TrainConfig.weight_averaging` is above 0.
+
+    Args:
+      decay: β in (0, 1); a longer memory as it nears 1.
+    """
+
+    def __init__(self, decay: float):
+        super().__init__()
+        if not 0 < decay < 1:
+            raise ValueError(f"decay must lie in (0, 1), got {decay}")
+        self.decay = decay
+        self.average: list[np.ndarray] | None = None
+        self._own: list[np.ndarray] | None = None
+        self._folded = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._folded = False
+
+    def _fold(self) -> list[np.ndarray]:
+        weights = [v.numpy() for v in self.model.trainable_weights]
+        self.average = fold_weights(self.average, weights, self.decay)
+        self._folded = True
+        return weights
+
+    def _assign(self, values: list[np.ndarray]) -> None:
+        for variable, value in zip(self.model.trainable_weights, values, strict=True):
+            variable.assign(value)
+
+    def on_test_begin(self, logs=None):
+        if self._folded:  # validated twice in an epoch: the average is in place already
+            return
+        self._own = self._fold()
+        self._assign(self.average)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._own is not None:
+            self._assign(self._own)
+            self._own = None
+        elif not self._folded:  # an epoch without validation (`eval_every`)
+            self._fold()
+
+
 def compile_model(model: SAIRModel, config: TrainConfig, jit_compile: bool = False) -> None:
     """Adam; validation computes every metric of `ranking.METRIC_NAMES` (sampled and
     full-catalog) from one catalog-wide score matrix per batch. `jit_compile`: XLA (slower
@@ -69,7 +132,8 @@ def fit(
 ) -> keras.callbacks.History:
     """Adam (its learning rate set every epoch by `config.learning_rate_schedule`), early
     stopping on `val_<config.early_stopping_metric>` with `config.patience`, best weights
-    restored.
+    restored; with `config.weight_averaging`, validated and restored on the weights'
+    moving average (`EpochWeightAverage`).
 
     The model draws fresh training negatives in every step (`SAIRModel.train_step`).
     With `checkpoint_dir`, every epoch is saved there and a later call with the same
@@ -85,11 +149,15 @@ def fit(
     )
     timer = EpochTimer()
     own = [timer, early]
+    averaging = None
+    if config.weight_averaging > 0:  # after `early` (its best weights: the average's)
+        averaging = EpochWeightAverage(config.weight_averaging)
+        own.append(averaging)
     if config.learning_rate_schedule != "constant":
         own.append(keras.callbacks.LearningRateScheduler(lambda e, _: learning_rate_at(e, config)))
     initial_epoch, epochs = 0, config.epochs
     if checkpoint_dir is not None:
-        resumable = TrainingCheckpoint(checkpoint_dir, early, timer)
+        resumable = TrainingCheckpoint(checkpoint_dir, early, timer, averaging)
         own.append(resumable)
         initial_epoch = resumable.initial_epoch
         if resumable.stopped:  # early stopping had ended it: only restore the best weights
