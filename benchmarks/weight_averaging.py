@@ -34,6 +34,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
+from sair_keras import train  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -114,22 +116,20 @@ class EpochAverages(keras.callbacks.Callback):
             }
 
     def _score(self) -> float:
-        from sair_keras import train
-
         ranks = np.concatenate([self._ranks(batch).numpy() for batch in self.validation])
         return train.ranks_to_metrics(ranks)[METRIC]
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
     def on_test_end(self, logs=None):
-        epoch = self.epochs_done  # the epoch whose validation just ended (from 0)
+        epoch = self._epoch
+        if epoch < self.epochs_done:  # folded before the process stopped: not twice
+            return
         variables = self.model.trainable_weights
         weights = [v.numpy() for v in variables]
         for decay in self.decays:
-            average = self.averages.get(decay)
-            average = (
-                weights
-                if average is None
-                else [decay * a + (1 - decay) * w for a, w in zip(average, weights, strict=True)]
-            )
+            average = train.fold_weights(self.averages.get(decay), weights, decay)
             self.averages[decay] = average
             if epoch + 1 < self.score_from:
                 self.scores[decay].append(None)
@@ -170,7 +170,7 @@ def measure(
     early-stopped at the product's patience."""
     import tensorflow as tf
 
-    from sair_keras import data, train
+    from sair_keras import data
     from sair_keras.catalog import Catalog
     from sair_keras.config import ModelConfig, TrainConfig
     from sair_keras.model import build_model
