@@ -18,3 +18,26 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"real MovieLens data not found at {root}")
     return root
+
+
+@pytest.fixture(scope="session")
+def synthetic_ingested(tmp_path_factory):
+    """A small synthetic log (120 users, 60 items) ingested once: its `IngestOutputs`, for
+    tests that train on real examples. Read only."""
+    import apache_beam as beam
+
+    from components.sequence_gen import ingest, synthetic
+    from components.sequence_gen.config import DataConfig
+
+    root = tmp_path_factory.mktemp("synthetic_ingested")
+    config = synthetic.SyntheticConfig(
+        num_users=120, num_items=60, num_categories=4, mean_length=12, seed=3
+    )
+    outputs = ingest.IngestOutputs.under(str(root / "out"))
+    ingest.run_ingestion(
+        synthetic.source_config(synthetic.generate(config, root / "in")),
+        DataConfig(num_eval_negatives=20),
+        outputs,
+        lambda: beam.Pipeline(),
+    )
+    return outputs

@@ -3,15 +3,11 @@
 import sys
 from pathlib import Path
 
-import apache_beam as beam
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import weight_averaging  # noqa: E402
-
-from components.sequence_gen import ingest, synthetic  # noqa: E402
-from components.sequence_gen.config import DataConfig  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -32,25 +28,9 @@ def test_decays_outside_the_open_unit_interval_are_refused():
         weight_averaging.EpochAverages(None, [1.0])
 
 
-@pytest.fixture(scope="module")
-def ingested(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ingested")
-    config = synthetic.SyntheticConfig(
-        num_users=120, num_items=60, num_categories=4, mean_length=12, seed=3
-    )
-    outputs = ingest.IngestOutputs.under(str(root / "out"))
-    ingest.run_ingestion(
-        synthetic.source_config(synthetic.generate(config, root / "in")),
-        DataConfig(num_eval_negatives=20),
-        outputs,
-        lambda: beam.Pipeline(),
-    )
-    return outputs
-
-
-def test_averages_are_scored_beside_a_training_they_leave_alone(ingested, tmp_path):
+def test_averages_are_scored_beside_a_training_they_leave_alone(synthetic_ingested, tmp_path):
     result = weight_averaging.measure(
-        ingested, "sair", [0.5], epochs=3, checkpoint_dir=str(tmp_path), score_from=1
+        synthetic_ingested, "sair", [0.5], epochs=3, checkpoint_dir=str(tmp_path), score_from=1
     )
     raw, averaged = result["decays"]["0"], result["decays"]["0.5"]
     assert result["epochs_run"] == 3
@@ -58,17 +38,17 @@ def test_averages_are_scored_beside_a_training_they_leave_alone(ingested, tmp_pa
     # The first epoch's average is its weights: the same validation score.
     assert averaged["val_full_ndcg_10"][0] == pytest.approx(raw["val_full_ndcg_10"][0], abs=1e-4)
     # Training ran on its own weights: without averages it follows the same curve.
-    alone = weight_averaging.measure(ingested, "sair", [], epochs=3)
+    alone = weight_averaging.measure(synthetic_ingested, "sair", [], epochs=3)
     assert alone["decays"]["0"]["val_full_ndcg_10"] == raw["val_full_ndcg_10"]
     # A resumed run finds every epoch done and adds nothing.
     again = weight_averaging.measure(
-        ingested, "sair", [0.5], epochs=3, checkpoint_dir=str(tmp_path), score_from=1
+        synthetic_ingested, "sair", [0.5], epochs=3, checkpoint_dir=str(tmp_path), score_from=1
     )
     assert again["decays"]["0.5"]["val_full_ndcg_10"] == averaged["val_full_ndcg_10"]
 
 
-def test_epochs_before_score_from_are_folded_but_not_scored(ingested):
-    result = weight_averaging.measure(ingested, "sasrec", [0.5], epochs=3, score_from=3)
+def test_epochs_before_score_from_are_folded_but_not_scored(synthetic_ingested):
+    result = weight_averaging.measure(synthetic_ingested, "sasrec", [0.5], epochs=3, score_from=3)
     curve = result["decays"]["0.5"]["val_full_ndcg_10"]
     assert curve[:2] == [None, None] and curve[2] is not None
     assert result["decays"]["0.5"]["best_epoch"] == 3
