@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
-from sair_keras import train  # noqa: E402
+from sair_keras import checkpoint, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -110,10 +110,8 @@ class EpochAverages(keras.callbacks.Callback):
         self.epochs_done = state["epochs_done"]
         self.scores = {float(d): list(v) for d, v in state["scores"].items()}
         n = len(self.model.trainable_weights)
-        with np.load(self.directory / AVERAGES) as saved:
-            self.averages = {
-                d: [saved[f"{i}_{j}"] for j in range(n)] for i, d in enumerate(self.decays)
-            }
+        saved = checkpoint.load_arrays(self.directory / AVERAGES)
+        self.averages = {d: saved[i * n : (i + 1) * n] for i, d in enumerate(self.decays)}
 
     def _score(self) -> float:
         ranks = np.concatenate([self._ranks(batch).numpy() for batch in self.validation])
@@ -146,14 +144,10 @@ class EpochAverages(keras.callbacks.Callback):
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        arrays = {
-            f"{i}_{j}": a for i, d in enumerate(self.decays) for j, a in enumerate(self.averages[d])
-        }
-        np.savez(self.directory / ("tmp-" + AVERAGES), **arrays)
-        (self.directory / ("tmp-" + AVERAGES)).replace(self.directory / AVERAGES)
+        arrays = [a for d in self.decays for a in self.averages[d]]
+        checkpoint.save_arrays(self.directory / AVERAGES, arrays)
         state = {"epochs_done": self.epochs_done, "scores": self.scores}
-        (self.directory / ("tmp-" + STATE)).write_text(json.dumps(state))
-        (self.directory / ("tmp-" + STATE)).replace(self.directory / STATE)
+        checkpoint.write_text(self.directory / STATE, json.dumps(state))
 
 
 def measure(

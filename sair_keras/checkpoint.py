@@ -85,9 +85,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         early.best = self.state["early_stopping"]["best"]
         early.best_epoch = self.state["early_stopping"]["best_epoch"]
         if early.restore_best_weights and (self.directory / BEST_WEIGHTS).exists():
-            early.best_weights = _load_arrays(self.directory / BEST_WEIGHTS)
+            early.best_weights = load_arrays(self.directory / BEST_WEIGHTS)
         if self.averaging is not None and (self.directory / WEIGHT_AVERAGE).exists():
-            self.averaging.average = _load_arrays(self.directory / WEIGHT_AVERAGE)
+            self.averaging.average = load_arrays(self.directory / WEIGHT_AVERAGE)
         if self.timer is not None:
             self.timer.start = time.monotonic() - self.state["elapsed_seconds"]
             self.timer.epoch_seconds = list(self.history.get("epoch_seconds", []))
@@ -98,9 +98,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.directory.mkdir(parents=True, exist_ok=True)
         early = self.early_stopping
         if early.best_epoch == epoch and early.best_weights is not None:
-            _save_arrays(self.directory / BEST_WEIGHTS, early.best_weights)
+            save_arrays(self.directory / BEST_WEIGHTS, early.best_weights)
         if self.averaging is not None and self.averaging.average is not None:
-            _save_arrays(self.directory / WEIGHT_AVERAGE, self.averaging.average)
+            save_arrays(self.directory / WEIGHT_AVERAGE, self.averaging.average)
         name = f"epoch-{epoch + 1}"
         self._checkpoint().write(str(self.directory / name))
         previous = self.state.get("checkpoint")
@@ -116,21 +116,29 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             },
             "history": self.history,
         }
-        tmp = self.directory / ("tmp-" + STATE)
-        tmp.write_text(json.dumps(self.state))
-        tmp.replace(self.directory / STATE)  # the state names a checkpoint already written
+        # The state names a checkpoint already written.
+        write_text(self.directory / STATE, json.dumps(self.state))
         if previous and previous != name:
             for old in self.directory.glob(previous + ".*"):
                 old.unlink()
 
 
-def _save_arrays(path: Path, arrays: list[np.ndarray]) -> None:
-    """`arrays` in order, written whole or not at all."""
+def write_text(path: Path, text: str) -> None:
+    """`text` to `path`, written whole or not at all (a process killed mid-write leaves the
+    previous file)."""
+    tmp = path.with_name("tmp-" + path.name)
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def save_arrays(path: Path, arrays: list[np.ndarray]) -> None:
+    """`arrays` in order to an `.npz` file, written whole or not at all."""
     tmp = path.with_name("tmp-" + path.name)
     np.savez(tmp, **{f"w{i}": a for i, a in enumerate(arrays)})
     tmp.replace(path)
 
 
-def _load_arrays(path: Path) -> list[np.ndarray]:
+def load_arrays(path: Path) -> list[np.ndarray]:
+    """The arrays `save_arrays` wrote, in order."""
     with np.load(path) as saved:
         return [saved[f"w{i}"] for i in range(len(saved.files))]
