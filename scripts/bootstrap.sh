@@ -55,6 +55,12 @@ sair_ensure_venv() {
     "$py" -m venv "$venv" || return 1
   fi
   echo "sair: installing pinned requirements into $venv (first time: about 4 minutes)" >&2
+  # The environment takes about 3.3 GB (README); pip's own error on a full disk names no size.
+  local free_kb
+  free_kb="$(df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print $4}')"
+  if [ -n "$free_kb" ] && [ "$free_kb" -lt 3800000 ]; then
+    echo "sair: warning: $((free_kb / 1024)) MB free where $venv goes; it needs about 3.3 GB" >&2
+  fi
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip || return 1
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements.lock" || return 1
   # compat mode writes a .pth file, so Beam worker processes import the project too.
