@@ -57,8 +57,8 @@ sair_ensure_venv() {
   echo "sair: installing pinned requirements into $venv (first time: about 4 minutes)" >&2
   # The environment takes about 3.3 GB (README); pip's own error on a full disk names no size.
   local free_kb
-  free_kb="$(df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print $4}')"
-  if [ -n "$free_kb" ] && [ "$free_kb" -lt 3800000 ]; then
+  free_kb="$(df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print $4}')" || free_kb=""
+  if [[ "$free_kb" =~ ^[0-9]+$ ]] && [ "$free_kb" -lt 3800000 ]; then
     echo "sair: warning: $((free_kb / 1024)) MB free where $venv goes; it needs about 3.3 GB" >&2
   fi
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip || return 1
