@@ -263,9 +263,10 @@ def test_the_untied_output_layer_changes_sasrec_too():
 
 def _recipe_of_its_day(tmp_path, name, then):
     """The named recipe with `then`'s settings (the defaults of the day its runs were
-    recorded) written over it, as a file to plan with."""
+    recorded, all before weight averaging was the default) written over it, as a file to
+    plan with."""
     layer = yaml.safe_load(experiments.path(name).read_text())
-    for section, settings in then.items():
+    for section, settings in [("train", {"weight_averaging": 0.0}), *then.items()]:
         layer[section] = {**layer.get(section, {}), **settings}
     recipe = tmp_path / f"{name}.yaml"
     recipe.write_text(yaml.safe_dump(layer))

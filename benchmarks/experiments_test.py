@@ -75,7 +75,11 @@ def test_a_configuration_s_max_len_is_its_data_max_len():
 
 
 def test_a_configuration_s_train_section_sets_its_optimisation_not_the_protocol(tmp_path):
-    constant_1e_3 = {"learning_rate": 0.001, "learning_rate_schedule": "constant"}
+    constant_1e_3 = {
+        "learning_rate": 0.001,
+        "learning_rate_schedule": "constant",
+        "weight_averaging": 0.0,
+    }
     assert experiments.train_settings("plus_batch_128") == constant_1e_3
     assert experiments.train_settings("sasrec_plus") == {"batch_size": 256, **constant_1e_3}
     # Another batch size is another sasrec: not the one of the same model at batch 256.

@@ -27,7 +27,8 @@ def describe_defaults(**model_settings) -> str:
         f"max_len {m.max_len}, training windows {d.training_windows}, batch {t.batch_size}, "
         f"dropout {m.dropout}, hidden {m.hidden_dim}, {m.num_blocks} blocks, "
         f"{m.num_heads} head(s), L={m.num_interests}, K={m.top_k}, Adam "
-        f"{t.learning_rate:g} ({t.learning_rate_schedule} over {t.epochs} epochs)"
+        f"{t.learning_rate:g} ({t.learning_rate_schedule} over {t.epochs} epochs), weight "
+        f"averaging {t.weight_averaging:g}"
     )
 
 

@@ -190,7 +190,7 @@ class TrainConfig:
       it restores) and so the trained model use the exponential moving average of the
       weights at the ends of epochs, w̄ ← β·w̄ + (1 − β)·w, the first epoch's weights
       starting it; training itself runs on its own weights (`train.EpochWeightAverage`).
-      0: the weights themselves.
+      0.9 (default) averages about the last 10 epochs; 0: the weights themselves.
     seed: of the initialisation, the shuffling and the training negatives.
     steps_per_epoch: None is one pass over the training sequences.
     """
@@ -202,7 +202,7 @@ class TrainConfig:
     patience: int = 10
     early_stopping_metric: str = "full_ndcg_10"
     eval_every: int = 1
-    weight_averaging: float = 0.0
+    weight_averaging: float = 0.9
     seed: int = 0
     steps_per_epoch: int | None = None
 

@@ -148,6 +148,12 @@ def run_fn(fn_args) -> None:
         model = build_model(catalog, model_config)
     if chief:
         LOG.info("objective: %s", objective_description(model_config, catalog.num_items))
+        if train_config.weight_averaging:
+            LOG.info(
+                "weights: validated and kept as their moving average over epochs "
+                "(weight_averaging %g)",
+                train_config.weight_averaging,
+            )
     base_model = None
     if custom.get("warm_start"):
         if warm_start.available(fn_args.base_model):

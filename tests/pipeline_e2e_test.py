@@ -306,6 +306,7 @@ def test_a_catalog_smaller_than_the_negatives_is_evaluated_on_the_full_catalog(t
     epochs = [m.group(1) for line in printed if (m := re.search(r"\] +epoch (\d+):", line))]
     assert epochs and len(epochs) == len(set(epochs))
     assert any("objective: softmax (auto:" in line for line in printed)
+    assert any("moving average over epochs (weight_averaging 0.9)" in line for line in printed)
     report = json.loads((tmp_path / "r.json").read_text())
     data_report = report["data"]
     assert data_report["max_len_setting"] == "auto"
