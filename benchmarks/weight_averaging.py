@@ -172,8 +172,11 @@ def measure(
     tf.keras.utils.set_random_seed(seed)
     product = TrainConfig()
     budget = epochs or product.epochs
-    # The learning-rate schedule runs over the budget; early stopping is simulated per curve.
-    config = dataclasses.replace(product, epochs=budget, patience=budget, seed=seed)
+    # The learning-rate schedule runs over the budget; early stopping is simulated per curve;
+    # validation sees the weights themselves (the raw curve): the averages are scored here.
+    config = dataclasses.replace(
+        product, epochs=budget, patience=budget, seed=seed, weight_averaging=0.0
+    )
     model = build_model(Catalog.load(outputs.vocabulary_dir), ModelConfig(variant=variant))
     split = lambda name: data.split_pattern(outputs.examples_dir, name)  # noqa: E731
     max_len = model.model_config.max_len

@@ -47,6 +47,18 @@ def test_averages_are_scored_beside_a_training_they_leave_alone(synthetic_ingest
     assert again["decays"]["0.5"]["val_full_ndcg_10"] == averaged["val_full_ndcg_10"]
 
 
+def test_the_raw_curve_is_the_weights_themselves_whatever_the_default(
+    synthetic_ingested, monkeypatch
+):
+    fitted = []
+    fit = weight_averaging.train.fit
+    monkeypatch.setattr(
+        weight_averaging.train, "fit", lambda *a, **k: fitted.append(a[3]) or fit(*a, **k)
+    )
+    weight_averaging.measure(synthetic_ingested, "sasrec", [], epochs=1)
+    assert [c.weight_averaging for c in fitted] == [0.0]
+
+
 def test_epochs_before_score_from_are_folded_but_not_scored(synthetic_ingested):
     result = weight_averaging.measure(synthetic_ingested, "sasrec", [0.5], epochs=3, score_from=3)
     curve = result["decays"]["0.5"]["val_full_ndcg_10"]
