@@ -24,6 +24,11 @@ def _nice_step(span: float, ticks: int = 5) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
+def legend_label(name: str, runs: int) -> str:
+    """The legend's text for a model: its name and how many runs it draws."""
+    return f"{name} ({runs} run{'s' if runs != 1 else ''})"
+
+
 def plot(curves: dict[str, Sequence[Sequence[float]]], path: str, title: str) -> str:
     """Writes a PNG: x the epoch (1 = after the first), y the metric; every run of a model
     in its colour, a legend with the runs per model."""
@@ -66,7 +71,6 @@ def plot(curves: dict[str, Sequence[Sequence[float]]], path: str, title: str) ->
     for i, name in enumerate(curves):
         y = y0 + 8 + i * 18
         draw.line((x1 + 12, y + 7, x1 + 32, y + 7), fill=COLOURS.get(name, OTHER), width=3)
-        label = f"{name} ({len(curves[name])} runs)"
-        draw.text((x1 + 38, y), label, fill="black", font=font)
+        draw.text((x1 + 38, y), legend_label(name, len(curves[name])), fill="black", font=font)
     img.save(path)
     return path

@@ -24,3 +24,8 @@ def test_each_model_is_drawn_in_its_colour(tmp_path):
     assert curves.COLOURS["sair"] in colours and curves.COLOURS["sasrec"] in colours
     with pytest.raises(ValueError, match="no curve"):
         curves.plot({"sair": [[]]}, str(tmp_path / "e.png"), "t")
+
+
+def test_the_legend_counts_runs_in_words():
+    assert curves.legend_label("sasrec", 1) == "sasrec (1 run)"
+    assert curves.legend_label("sair", 3) == "sair (3 runs)"
