@@ -111,7 +111,7 @@ def _cell(stats: dict | None, runs: int) -> str:
 
 
 def _runs_label(s: dict) -> str:
-    return f"ours ({s['runs']} run{'s' if s['runs'] > 1 else ''})"
+    return curves.legend_label("ours", s["runs"])
 
 
 def _table(summary: dict, metrics: tuple[str, ...], paper: dict) -> list[str]:
