@@ -199,10 +199,10 @@ def test_a_configurations_line_names_the_settings_added_later_where_they_are_set
 
 def test_a_configurations_line_names_its_weight_averaging_only_where_it_is_on():
     run = _run("sair", 0, 0.8, 0.6, val=0.1, full=0.1)
-    assert "averaged" not in results_page._describe(quality_summary.configuration(run))
+    assert "weight averaging" not in results_page._describe(quality_summary.configuration(run))
     run["train_config"]["weight_averaging"] = 0.9
     line = results_page._describe(quality_summary.configuration(run))
-    assert line.endswith("weights averaged over epochs, β 0.9")
+    assert line.endswith("weight averaging 0.9")
 
 
 def test_portable_command_lines_name_no_machine_path():

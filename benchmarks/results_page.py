@@ -233,11 +233,7 @@ def _describe(settings: dict) -> str:
         _learning_rate(t),
         f"{t.get('epochs')} epochs max, patience {t.get('patience')}",
         f"early stopping on validation {t.get('early_stopping_metric')}",
-        *(
-            [f"weights averaged over epochs, β {t['weight_averaging']:g}"]
-            if t.get("weight_averaging")
-            else []
-        ),
+        *([f"weight averaging {t['weight_averaging']:g}"] if t.get("weight_averaging") else []),
     ]
     return "; ".join(parts)
 
