@@ -1,12 +1,15 @@
 """Does averaging the weights over epochs help? One training run, scored with and without.
 
-  python benchmarks/weight_averaging.py [--variants sair] [--decays 0.5 0.8] [--threads 2]
+  python benchmarks/weight_averaging.py [--variants sair] [--decays 0.5 0.8]
+      [--debiased-decays 0.9 0.95] [--threads 2]
 
 Ingests `../shared/data/ml-1m` (never copied) and trains each variant once at the product's
 defaults over the whole epoch budget (early stopping never ends it). After every epoch's
 validation the trainable weights are folded into an exponential moving average per decay
-β, w̄ ← β·w̄ + (1 − β)·w (the first epoch's weights start it), and each average is scored
-on the validation split; the weights are then put back, so training runs on its own
+β, w̄ ← β·w̄ + (1 − β)·w (the first epoch's weights start it, as in the product), and,
+per `--debiased-decays` β, into a bias-corrected one (Adam's correction of an average
+started at zero: the first epoch's weights weigh as any other's), and each average is
+scored on the validation split; the weights are then put back, so training runs on its own
 weights exactly as without averaging. The comparison is paired: one trajectory, scored raw
 and averaged. Each curve is then early-stopped as the product's training would stop it
 (TrainConfig's `patience`), which gives its best epoch and its best validation
@@ -70,10 +73,27 @@ def early_stopped(curve: Sequence[float], patience: int) -> dict:
     return {"best_epoch": best_epoch, "best": best, "stopped_at": len(curve)}
 
 
+def debiased_decay(decay: float, folds: int) -> float:
+    """The decay β_t that makes the `folds`-th (t-th, from 1) `train.fold_weights` give the
+    bias-corrected moving average: with m_t = β·m_{t−1} + (1 − β)·w_t from m_0 = 0,
+    w̄_t = m_t / (1 − β^t) = β_t·w̄_{t−1} + (1 − β_t)·w_t, β_t = β·(1 − β^{t−1}) / (1 − β^t).
+    β_1 = 0 (the first epoch's weights themselves), β_2 = β / (1 + β), and β_t → β."""
+    if folds < 1:
+        raise ValueError(f"folds count from 1, got {folds}")
+    return decay * (1 - decay ** (folds - 1)) / (1 - decay**folds)
+
+
+def average_name(decay: float, debiased: bool = False) -> str:
+    """An average's key in the curves and the results: `0.9`, `0.9 debiased`."""
+    return f"{decay:g}" + (" debiased" if debiased else "")
+
+
 class EpochAverages(keras.callbacks.Callback):
     """Per decay β, the exponential moving average of the trainable weights at the ends of
     epochs, scored on `validation` after each epoch's own validation (`on_test_end`), the
-    weights put back before training goes on. `scores[β]` is the averaged curve of `metric`.
+    weights put back before training goes on; per β of `debiased`, the bias-corrected
+    average (`debiased_decay`) too. `scores[name]` is an average's curve of `metric`, by
+    `average_name`.
 
     With `directory`, the averages and curves are saved there after every epoch and a new
     fit with the same directory continues them (an epoch already folded is not folded
@@ -87,18 +107,20 @@ class EpochAverages(keras.callbacks.Callback):
         decays: Sequence[float],
         directory: str | None = None,
         score_from: int = 1,
+        debiased: Sequence[float] = (),
     ):
         super().__init__()
-        for decay in decays:
+        for decay in [*decays, *debiased]:
             if not 0 < decay < 1:
                 raise ValueError(f"a decay must lie in (0, 1), got {decay}")
         self.validation = validation
-        self.decays = [float(d) for d in decays]
+        self.kinds = {average_name(d): (float(d), False) for d in decays}
+        self.kinds |= {average_name(d, True): (float(d), True) for d in debiased}
         self.directory = Path(directory) if directory else None
         self.score_from = score_from
         self.epochs_done = 0
-        self.averages: dict[float, list[np.ndarray]] = {}
-        self.scores: dict[float, list[float]] = {d: [] for d in self.decays}
+        self.averages: dict[str, list[np.ndarray]] = {}
+        self.scores: dict[str, list[float | None]] = {name: [] for name in self.kinds}
 
     def on_train_begin(self, logs=None):
         import tensorflow as tf
@@ -108,10 +130,10 @@ class EpochAverages(keras.callbacks.Callback):
             return
         state = json.loads((self.directory / STATE).read_text())
         self.epochs_done = state["epochs_done"]
-        self.scores = {float(d): list(v) for d, v in state["scores"].items()}
+        self.scores = {name: list(state["scores"][name]) for name in self.kinds}
         n = len(self.model.trainable_weights)
         saved = checkpoint.load_arrays(self.directory / AVERAGES)
-        self.averages = {d: saved[i * n : (i + 1) * n] for i, d in enumerate(self.decays)}
+        self.averages = {name: saved[i * n : (i + 1) * n] for i, name in enumerate(self.kinds)}
 
     def _score(self) -> float:
         ranks = np.concatenate([self._ranks(batch).numpy() for batch in self.validation])
@@ -126,15 +148,17 @@ class EpochAverages(keras.callbacks.Callback):
             return
         variables = self.model.trainable_weights
         weights = [v.numpy() for v in variables]
-        for decay in self.decays:
-            average = train.fold_weights(self.averages.get(decay), weights, decay)
-            self.averages[decay] = average
+        for name, (decay, debiased) in self.kinds.items():
+            if debiased:
+                decay = debiased_decay(decay, epoch + 1)
+            average = train.fold_weights(self.averages.get(name), weights, decay)
+            self.averages[name] = average
             if epoch + 1 < self.score_from:
-                self.scores[decay].append(None)
+                self.scores[name].append(None)
                 continue
             for v, a in zip(variables, average, strict=True):
                 v.assign(a)
-            self.scores[decay].append(self._score())
+            self.scores[name].append(self._score())
         for v, w in zip(variables, weights, strict=True):
             v.assign(w)
         self.epochs_done = epoch + 1
@@ -144,7 +168,7 @@ class EpochAverages(keras.callbacks.Callback):
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        arrays = [a for d in self.decays for a in self.averages[d]]
+        arrays = [a for name in self.kinds for a in self.averages[name]]
         checkpoint.save_arrays(self.directory / AVERAGES, arrays)
         state = {"epochs_done": self.epochs_done, "scores": self.scores}
         checkpoint.write_text(self.directory / STATE, json.dumps(state))
@@ -158,10 +182,11 @@ def measure(
     epochs: int | None = None,
     checkpoint_dir: str | None = None,
     score_from: int = 1,
+    debiased: Sequence[float] = (),
 ) -> dict:
     """One training of `variant` at the product's defaults over `epochs` (default: the
-    product's budget), its raw validation curve and each decay's averaged one, each
-    early-stopped at the product's patience."""
+    product's budget), its raw validation curve and each average's (per decay, and per
+    `debiased` decay bias-corrected), each early-stopped at the product's patience."""
     import tensorflow as tf
 
     from sair_keras import data
@@ -184,13 +209,15 @@ def measure(
     validation = data.eval_dataset(split("eval"), data.EVAL_BATCH_SIZE, max_len)
     run_dir = Path(checkpoint_dir) / f"{variant}-seed{seed}" if checkpoint_dir else None
     averages = EpochAverages(
-        validation, decays, str(run_dir / "averages") if run_dir else None, score_from
+        validation, decays, str(run_dir / "averages") if run_dir else None, score_from, debiased
     )
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             shown = " ".join(
-                f"{d:g}: {s[-1]:.4f}" for d, s in averages.scores.items() if s and s[-1] is not None
+                f"{name}: {s[-1]:.4f}"
+                for name, s in averages.scores.items()
+                if s and s[-1] is not None
             )
             print(
                 f"  {variant} epoch {epoch + 1}: raw {logs['val_' + METRIC]:.4f} {shown} "
@@ -207,7 +234,7 @@ def measure(
         verbose=0,
         checkpoint_dir=str(run_dir / "training") if run_dir else None,
     ).history
-    curves = {"0": history["val_" + METRIC], **{f"{d:g}": s for d, s in averages.scores.items()}}
+    curves = {"0": history["val_" + METRIC], **averages.scores}
     return {
         "seed": seed,
         "epochs_run": len(history["loss"]),
@@ -228,6 +255,13 @@ def main() -> int:
     p = ml1m_parser(__doc__, "weight_averaging.json")
     p.set_defaults(variants=["sair"])
     p.add_argument("--decays", nargs="+", type=float, default=[0.5, 0.8])
+    p.add_argument(
+        "--debiased-decays",
+        nargs="+",
+        type=float,
+        default=[],
+        help="decays whose bias-corrected average is scored too",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--score-from",
@@ -260,6 +294,7 @@ def main() -> int:
                 args.seed,
                 checkpoint_dir=args.checkpoint_dir,
                 score_from=args.score_from,
+                debiased=args.debiased_decays,
             )
             summary = {d: r["best"] for d, r in results[variant]["decays"].items()}
             print(f"{variant}: best validation {METRIC} by decay {json.dumps(summary)}")

@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,6 +29,21 @@ def test_decays_outside_the_open_unit_interval_are_refused():
         weight_averaging.EpochAverages(None, [1.0])
 
 
+@pytest.mark.parametrize("decay", [0.5, 0.9])
+def test_the_debiased_decay_folds_into_the_bias_corrected_average(decay):
+    weights = np.random.default_rng(0).normal(size=(6, 4))
+    started_at_zero, average = np.zeros(4), None
+    for t, w in enumerate(weights, start=1):
+        started_at_zero = decay * started_at_zero + (1 - decay) * w
+        beta_t = weight_averaging.debiased_decay(decay, t)
+        average = weight_averaging.train.fold_weights(average, [w], beta_t)
+        np.testing.assert_allclose(average[0], started_at_zero / (1 - decay**t), rtol=1e-12)
+    assert weight_averaging.debiased_decay(decay, 1) == 0.0
+    assert weight_averaging.debiased_decay(decay, 2) == pytest.approx(decay / (1 + decay))
+    with pytest.raises(ValueError, match="from 1"):
+        weight_averaging.debiased_decay(decay, 0)
+
+
 def test_averages_are_scored_beside_a_training_they_leave_alone(synthetic_ingested, tmp_path):
     result = weight_averaging.measure(
         synthetic_ingested, "sair", [0.5], epochs=3, checkpoint_dir=str(tmp_path), score_from=1
@@ -45,6 +61,27 @@ def test_averages_are_scored_beside_a_training_they_leave_alone(synthetic_ingest
         synthetic_ingested, "sair", [0.5], epochs=3, checkpoint_dir=str(tmp_path), score_from=1
     )
     assert again["decays"]["0.5"]["val_full_ndcg_10"] == averaged["val_full_ndcg_10"]
+
+
+def test_a_debiased_average_is_scored_beside_the_plain_one(synthetic_ingested, tmp_path):
+    def run():
+        return weight_averaging.measure(
+            synthetic_ingested,
+            "sasrec",
+            [0.5],
+            epochs=2,
+            checkpoint_dir=str(tmp_path),
+            debiased=[0.5],
+        )["decays"]
+
+    curves = run()
+    assert set(curves) == {"0", "0.5", "0.5 debiased"}
+    raw, debiased = curves["0"]["val_full_ndcg_10"], curves["0.5 debiased"]["val_full_ndcg_10"]
+    assert len(debiased) == 2 and None not in debiased
+    # Its first fold is the first epoch's weights, as the plain average's.
+    assert debiased[0] == pytest.approx(raw[0], abs=1e-4)
+    # Resumed, the saved averages and curves come back under their names.
+    assert run()["0.5 debiased"]["val_full_ndcg_10"] == debiased
 
 
 def test_the_raw_curve_is_the_weights_themselves_whatever_the_default(
