@@ -205,6 +205,24 @@ def test_a_configurations_line_names_its_weight_averaging_only_where_it_is_on():
     assert line.endswith("weight averaging 0.9")
 
 
+def test_the_table_of_every_configuration_names_what_sets_each_apart_from_the_chosen():
+    runs = [
+        *(_run("sair", s, 0.8, 0.6, val=0.17, full=0.16) for s in range(3)),
+        _run("sair", 0, 0.8, 0.6, val=0.15, full=0.14),
+        _run("sair", 0, 0.8, 0.6, val=0.14, full=0.13, num_interests=20),
+    ]
+    runs[3]["train_config"]["weight_averaging"] = 0.9
+    runs[4]["model_config"]["output_mixture"] = True
+    table = "\n".join(results_page._validation_table(runs, quality_summary.config_key(runs[0])))
+    rows = {line.split(" | ")[0]: line.split(" | ")[2] for line in table.splitlines()[2:]}
+    assert rows[f"| **{quality_summary.config_key(runs[0])}** (chosen)"] == ""
+    assert rows[f"| {quality_summary.config_key(runs[3])}"] == "weight averaging 0.9"
+    # A benchmark-only switch set apart from the product's is named, and so is every setting.
+    assert rows[f"| {quality_summary.config_key(runs[4])}"] == (
+        "output mixture True, num interests 20"
+    )
+
+
 def test_portable_command_lines_name_no_machine_path():
     argv = [str(quality.ROOT / "benchmarks" / "quality.py"), "--export-dir", "/data/models"]
     argv += ["--results=/data/x/ml-1m.json"]

@@ -12,15 +12,18 @@ scores only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
 from pathlib import Path
 
 import curves
-from experiments import HEAD_ABLATIONS, changed_switches
+from experiments import HEAD_ABLATIONS, Ablations, changed_switches
 from quality_summary import (
+    NEUTRAL_DATA,
     NEUTRAL_MODEL,
+    NEUTRAL_TRAIN,
     OUR_EPOCHS,
     PAPER_BATCH,
     VALIDATION_FULL,
@@ -238,13 +241,36 @@ def _describe(settings: dict) -> str:
     return "; ".join(parts)
 
 
+def _flat_settings(settings: dict) -> dict:
+    """A configuration's settings in one mapping, a setting left out of it (at the value
+    every earlier run had, or a benchmark-only switch at the product's) at that value."""
+    switches = {k: v for k, v in dataclasses.asdict(Ablations()).items() if v is not None}
+    flat = {**NEUTRAL_MODEL, **switches, **NEUTRAL_TRAIN, **NEUTRAL_DATA}
+    for section, values in settings.items():
+        flat.update(values if isinstance(values, dict) else {section: values})
+    return flat
+
+
+def _differences(settings: dict, chosen: dict | None) -> str:
+    """The settings in which one configuration differs from the chosen one, in a cell."""
+    if chosen is None:
+        return ""
+    mine, theirs = _flat_settings(settings), _flat_settings(chosen)
+    return ", ".join(
+        f"{name.replace('_', ' ')} {mine.get(name, '(unset)')}"
+        for name in dict.fromkeys([*mine, *theirs])
+        if mine.get(name) != theirs.get(name)
+    )
+
+
 def _validation_table(runs: list[dict], chosen: str | None) -> list[str]:
     lines = [
-        "| configuration | recipe | variant | runs | validation full_ndcg_10 "
-        "| validation ndcg_10 |",
-        "|---|---|---|---|---|---|",
+        "| configuration | recipe | differs from the chosen in | variant | runs "
+        "| validation full_ndcg_10 | validation ndcg_10 |",
+        "|---|---|---|---|---|---|---|",
     ]
     configs = configurations(runs)
+    chosen_settings = configs[chosen]["settings"] if chosen in configs else None
     order = sorted(
         configs,
         key=lambda k: (
@@ -257,11 +283,13 @@ def _validation_table(runs: list[dict], chosen: str | None) -> list[str]:
     for key in order:
         c = configs[key]
         mark = f"**{key}** (chosen)" if key == chosen else key
+        differs = "" if key == chosen else _differences(c["settings"], chosen_settings)
         for variant in VARIANTS:
             v = c["variants"].get(variant)
             if v:
                 lines.append(
-                    f"| {mark} | {', '.join(c['recipes'])} | {variant} | {v['runs']} | "
+                    f"| {mark} | {', '.join(c['recipes'])} | {differs} | {variant} | "
+                    f"{v['runs']} | "
                     f"{_cell(v.get(VALIDATION_FULL), v['runs'])} | "
                     f"{_cell(v.get(VALIDATION_SAMPLED), v['runs'])} |"
                 )
